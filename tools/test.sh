@@ -23,6 +23,16 @@ changed=$(git status --porcelain -- trex ftbench pkgs pyproject.toml)
 if [ -z "$changed" ]; then ok "trex/ and ftbench/ match the notebooks (nbdev_export changed nothing)"
 else bad "nbdev_export changed the library: run nbdev_export and commit"; echo "$changed"; fi
 
+# 2b. no committed notebook carries saved widget state (nbdev_clean keeps it; it can weigh megabytes)
+ws=$(python - <<'PY'
+import json, subprocess
+fs = subprocess.run(['git', 'ls-files', '*.ipynb'], capture_output=True, text=True).stdout.split()
+print(' '.join(f for f in fs if 'widgets' in json.load(open(f)).get('metadata', {})))
+PY
+)
+if [ -z "$ws" ]; then ok "no notebook carries saved widget state"
+else bad "saved widget state in: $ws (strip metadata.widgets)"; fi
+
 # 3. every notebook, two at a time, each in its own nbdev_test
 flags=${TREX_TEST_FLAGS:-}
 find nbs -name '*.ipynb' -not -path '*/.*' -not -path '*/_*' -not -name '_*' | sort > "$out/nbs.txt"

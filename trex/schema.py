@@ -7,7 +7,7 @@ from __future__ import annotations
 import json, platform, re, time
 from enum import Enum
 from typing import Any, Literal
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 # %% auto #0
 __all__ = ['DIRECTIONS', 'OPEN', 'TRANSITIONS', 'TrexError', 'validate', 'Record', 'TrainConfig', 'Variant', 'Plan', 'Metric',
@@ -207,6 +207,7 @@ class Node(Record):
     updated: float = Field(default_factory=time.time)
     finished: float|None = None
     versions: dict[str, str] = Field(default_factory=versions)
+    _run_dir: str|None = PrivateAttr(None)   # the run directory a tree loaded it from (not stored)
 
     @property
     def best_result(self)->VariantResult|None:

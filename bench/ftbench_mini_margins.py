@@ -66,19 +66,22 @@ def score(m, tok, t, rows, max_new, bs=16):
 if __name__ == '__main__':
     a = argparse.ArgumentParser(); a.add_argument('task', nargs='?', default='mini_sentiment'); a.add_argument('--steps', type=int, default=40); a.add_argument('--val', action='store_true'); a.add_argument('--no-base', action='store_true')
     a.add_argument('--limit-test', type=int, default=None); a.add_argument('--model-dir', default='/tmp/ftb/smollm2'); a.add_argument('--seed', type=int, default=0)
+    a.add_argument('--arms', default='good,naive', help='which recipes to train: good, naive or both')
     a = a.parse_args()
     from transformers import AutoTokenizer, AutoModelForCausalLM
     torch.set_num_threads(2)
     t = ftbench.task(a.task); d = model_dir(a.model_dir); tok = AutoTokenizer.from_pretrained(d)
-    max_new = dict(mini_sentiment=4, mini_order=14, mini_notes=60)[a.task]
+    max_new = dict(mini_sentiment=4, mini_order=40, mini_notes=60)[a.task]
     test = t.load('test', limit=a.limit_test).to_list(); val = t.load('validation').to_list()
     res = {}
     t0 = time.time(); base = AutoModelForCausalLM.from_pretrained(d, dtype=torch.float32).eval()
     if not a.no_base: res['base'] = dict(test=score(base, tok, t, test, max_new)[0].value); print('base', res['base'], f'{time.time() - t0:.0f}s', flush=True)
-    for name, rows in (('good', good_pool(t)), ('naive', t.load('train').to_list())):
+    arms = dict(good=lambda: good_pool(t), naive=lambda: t.load('train').to_list())
+    for name in a.arms.split(','):
+        rows = arms[name]()
         t0 = time.time(); m = train(d, tok, t, rows, a.steps, a.seed); tt = time.time() - t0
         st, outs = score(m, tok, t, test, max_new); sv = score(m, tok, t, val, max_new)[0] if a.val else None
         res[name] = dict(rows=len(rows), train_s=round(tt), test=st.value, test_ci=st.ci, val=sv.value if sv else None, sample=outs[:3])
         print(name, res[name], flush=True)
     print(json.dumps(dict(task=a.task, steps=a.steps, **res), indent=1))
-    print(f"good / naive on test: {res['good']['test'] / max(res['naive']['test'], 1e-9):.2f}x  (margin {res['good']['test'] - res['naive']['test']:+.3f})")
+    if {'good', 'naive'} <= set(res): print(f"good / naive on test: {res['good']['test'] / max(res['naive']['test'], 1e-9):.2f}x  (margin {res['good']['test'] - res['naive']['test']:+.3f})")

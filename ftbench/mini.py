@@ -7,11 +7,11 @@ from __future__ import annotations
 import random, json, re
 from pathlib import Path
 from ftbench.core import *
-from ftbench.scoring import accuracy, rouge_score_
-from ftbench.suite import order_extract
+import numpy as np
+from ftbench.scoring import accuracy, rouge_score_, make_score
 
 # %% auto #0
-__all__ = ['MiniTask', 'MiniSentiment', 'lexicon_label', 'MiniOrder', 'MiniNotes', 'consistent', 'good_pool']
+__all__ = ['MiniTask', 'MiniSentiment', 'lexicon_label', 'MiniOrder', 'order_pairs', 'MiniNotes', 'consistent', 'good_pool']
 
 # %% ../nbs/ftbench_nbs/03_mini.ipynb #975ffa7a
 class MiniTask(Task):
@@ -177,12 +177,30 @@ class MiniOrder(MiniTask):
         out = {k: _ids([dict(source=k, **r) for r in _strip(v)], k) for k, v in src.items()}
         return dict(validation=_ids(_strip(va), 'val'), test=_ids(_strip(te), 'test'), sources=out)
     def prompt(self, row):
-        return row['question'] + ''.join(f"\n{k}. {row[k]}" for k in 'ABCD') + "\nAnswer with the four letters in order, separated by commas."
-    def target(self, row): return row['answer']
-    def reference(self, row): return row['answer']
-    def extract(self, text): return order_extract(text)
+        return row['question'] + ''.join(f"\n{k}. {row[k]}" for k in 'ABCD') + "\nWrite the four events in their logical order, one per line."
+    def target(self, row):
+        "The events in the answer's order, one per line; an answer that is not a clean letter permutation is kept as it is (a wrong format)."
+        a = row['answer']
+        return '\n'.join(row[L] for L in a.split(', ')) if _LETTERS.fullmatch(a or '') and len(set(a.split(', '))) == 4 else a
+    def reference(self, row): return self.extract(self.target(row))
+    def extract(self, text):
+        "The first four non-empty lines as 'a > b > c > d' (lower case, bullets, numbers and letters stripped)."
+        lines = [_ORDER_PREFIX.sub('', l).strip().rstrip('.').lower() for l in (text or '').splitlines()]
+        return ' > '.join([l for l in lines if l][:4])
+    def format_ok(self, text)->bool: return len(self.extract(text).split(' > ')) == 4 and not _LETTERS.fullmatch((text or '').strip())
     def text_fields(self, row): return [row['question'], *(row[k] for k in 'ABCD')]
-    def _score(self, p, r, **kw): return task('econlogicqa')._score(p, r, **kw)
+    def _score(self, p, r, **kw):
+        return make_score('accuracy', [float(a == b and b != '') for a, b in zip(p, r)],
+                          metrics=dict(pairwise_accuracy=float(np.mean([order_pairs(a, b) for a, b in zip(p, r)]))), **kw)
+
+_LETTERS = re.compile(r'[A-D](, [A-D]){3}')
+_ORDER_PREFIX = re.compile(r'^\s*(?:[-*\u2022]|\d+[.)]|[A-Da-d][.)])\s*')
+
+def order_pairs(p:str, g:str)->float:
+    "Share of the gold order's event pairs that `p` (an extracted 'a > b > ...') puts in the same relative order."
+    g, p = g.split(' > '), p.split(' > ')
+    pairs = [(a, b) for i, a in enumerate(g) for b in g[i + 1:]]
+    return sum(a in p and b in p and p.index(a) < p.index(b) for a, b in pairs) / max(1, len(pairs))
 
 # %% ../nbs/ftbench_nbs/03_mini.ipynb #c285de42
 _BODY = ['knee', 'back', 'shoulder', 'ankle', 'wrist', 'hip', 'neck', 'elbow', 'foot', 'jaw']

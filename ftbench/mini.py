@@ -159,6 +159,7 @@ class MiniOrder(MiniTask):
     name, title = 'mini_order', 'Mini ordering (offline, like EconLogicQA)'
     requirement = "Make the model put four economic events in their logical order."
     metrics = ['accuracy', 'pairwise_accuracy']
+    target_field = 'answer'   # the column the target is written from (the events in this order)
     def generate(self, rng):
         va = _uniq(rng, _order_item, self.sizes['validation']); te = _uniq(rng, _order_item, self.sizes['test'], {r['_key'] for r in va})
         held = {r['_key'] for r in va + te}

@@ -116,10 +116,11 @@ def variants_around(cfg:TrainConfig, # the parent's best config
 # %% ../nbs/21a_offline.ipynb #718f7be6
 def _fmt_filter(task, recipe):
     "A filter step keeping targets in the answer format (None when no format or target column is known)."
-    fmt = induce_format([task.reference(r) for r in task.load('validation')])
     row = next(iter(task.sources().values()))[0] if hasattr(task, 'sources') else None
     col = target_column(task, row) if row else None
-    if not fmt or not col: return None
+    if not col: return None
+    fmt = induce_format([r[col] for r in task.load('validation')])   # the column's own format (the filter reads the column)
+    if not fmt: return None
     return {'op': 'filter', 'where': [{'field': col, 'in': fmt['values']} if fmt['kind']=='labels' else {'field': col, 'regex': fmt['regex']}]}
 
 @patch

@@ -15,8 +15,9 @@ from trex.search import ARXIV, Paper, DatasetHit, search_arxiv, search_datasets
 
 # %% auto #0
 __all__ = ['CAUSES', 'SYSTEM', 'PROMPTS', 'TaskSpec', 'Research', 'Insight', 'Pick', 'Picks', 'Insights', 'op_help', 'plan_key',
-           'plan_schema', 'val_predictions', 'induce_format', 'tag_case', 'case_causes', 'fit_causes', 'target_column',
-           'profile_sources', 'recipe_pools', 'data_causes', 'render', 'Researcher', 'source_flags', 'best_config']
+           'plan_schema', 'val_predictions', 'induce_format', 'answer_format', 'fits', 'tag_case', 'case_causes',
+           'fit_causes', 'target_column', 'profile_sources', 'recipe_pools', 'data_causes', 'render', 'Researcher',
+           'source_flags', 'best_config']
 
 # %% ../nbs/21_researcher.ipynb #84b11be6
 class TaskSpec(Record):
@@ -168,6 +169,16 @@ def induce_format(refs:list)->dict|None:
     if len(heads)==1 and (h := heads.pop()): return dict(kind='template', regex='^' + r'\n'.join(f"{re.escape(x)}: .+" for x in h) + '$')
     return None
 
+def answer_format(task)->dict|None:
+    "The task's answer format: induced from its validation references, else the task's own `format_ok` check."
+    fmt = induce_format([task.reference(r) for r in task.load('validation')])
+    if fmt is None and hasattr(task, 'format_ok'): fmt = dict(kind='check', check=task.format_ok)
+    return fmt
+
+def fits(fmt:dict, text)->bool:
+    "Does `text` have the answer format `fmt`?"
+    return bool(fmt['check'](str(text))) if fmt['kind']=='check' else bool(re.search(fmt['regex'], str(text).strip()))
+
 # %% ../nbs/21_researcher.ipynb #bad63722
 def tag_case(rec:dict,           # a scored prediction: prediction, extracted, reference, prompt, score
              fmt:dict=None,      # the answer format (`induce_format`)
@@ -178,7 +189,7 @@ def tag_case(rec:dict,           # a scored prediction: prediction, extracted, r
     if max_length and (len(str(rec.get('prompt', ''))) + len(ref))/4 > max_length: return 'truncation'
     if x in (None, '') or (isinstance(x, str) and x.startswith('<extract failed')): return 'format'
     if fmt and fmt['kind']=='labels': return 'label_confusion' if str(x) in fmt['values'] else 'format'
-    if fmt and not re.search(fmt['regex'], pred): return 'format'
+    if fmt and not fits(fmt, pred): return 'format'
     return 'missing_knowledge'
 
 def _is_bad(recs):
@@ -224,7 +235,7 @@ def _tri(s):
 def target_column(task, row)->str|None:
     "The column of `row` that holds the training target."
     t = str(task.target(row))
-    return next((k for k,v in row.items() if str(v)==t), None)
+    return next((k for k,v in row.items() if str(v)==t), getattr(task, 'target_field', None) if getattr(task, 'target_field', None) in row else None)
 
 def _nb(rows):
     "A multinomial naive Bayes over words, fit on (text, label) pairs: returns text -> label."
@@ -248,7 +259,7 @@ def profile_sources(task)->dict:
     if key in _profiles: return _profiles[key]
     if not hasattr(task, 'sources'): return {}
     val = task.load('validation').to_list()
-    fmt = induce_format([task.reference(r) for r in val])
+    fmt = answer_format(task)
     inp = lambda r: ' '.join(str(o) for o in task.text_fields(r) if str(o) != str(task.target(r)))
     held,vocab,out = [_tri(inp(r)) for r in val],{w for r in val for w in _words(inp(r))},{}
     # do a source's targets fit their inputs? labels: a word classifier fit on the source, scored on the validation
@@ -261,8 +272,8 @@ def profile_sources(task)->dict:
         keys = [' '.join(_words(task.prompt(r))) for r in rows]
         near = sum(any(len(h & (g:=_tri(inp(r)))) >= 0.9*len(h) for h in held) for r in rows)
         off = sum(len(set(_words(inp(r))) & vocab) < 0.5*max(len(set(_words(inp(r)))), 1) for r in rows)
-        bad = sum(bool(fmt) and not re.search(fmt['regex'], str(task.target(r)).strip()) for r in rows)
-        ok = [r for r in rows if not fmt or re.search(fmt['regex'], str(task.target(r)).strip())]
+        bad = sum(bool(fmt) and not fits(fmt, task.target(r)) for r in rows)
+        ok = [r for r in rows if not fmt or fits(fmt, task.target(r))]
         if labels:
             clf = _nb([(inp(r), str(task.target(r))) for r in ok]) if ok else None
             mis = sum(clf(inp(r)) != str(task.reference(r)) for r in val)/len(val) if clf else 0.
@@ -567,7 +578,7 @@ def _evidence(self:Researcher, target, predictions=None):
     else: n,res,preds,par = None,[validate(VariantResult, r, 'result') for r in target],_check_val(predictions),None
     fmt = None
     if self.task is not None:
-        try: fmt = induce_format([self.task.reference(r) for r in self.task.load('validation')])
+        try: fmt = answer_format(self.task)
         except Exception: pass
     cfg = best_config(n) if n is not None else TrainConfig()
     causes = case_causes(preds, fmt, cfg.max_length) + fit_causes(res) + (data_causes(n.plan.recipe, self.task) if n is not None and n.plan.variants else [])

@@ -4,7 +4,7 @@
 
 # %% ../nbs/14_runners.ipynb #9b9bdfeb
 from __future__ import annotations
-import json, os, signal, subprocess, sys, time, traceback
+import json, os, shutil, signal, subprocess, sys, threading, time, traceback
 from pathlib import Path
 from typing import Any, Literal
 from pydantic import Field
@@ -61,6 +61,8 @@ def run_job(job)->dict:
     job, t0 = validate(Job, job, 'job'), time.time()
     out = Path(job.out); out.mkdir(parents=True, exist_ok=True)
     if job.faults.get('hang_s'): time.sleep(job.faults['hang_s'])
+    if (m := job.faults.get('kill_runner_once')) and not Path(m).exists():  # the runner dies under its child, once
+        Path(m).touch(); os.kill(os.getppid(), signal.SIGKILL); time.sleep(60)
     res = dict(id=job.id, config=job.config.model_dump() if job.config else None)
     try:
         from trex.train import train
@@ -86,9 +88,17 @@ def run_job(job)->dict:
         return dict(res, status='failed', kind=kind, error=f"{type(e).__name__}: {str(e)[:500]}", time_s=time.time()-t0,
                     traceback=traceback.format_exc()[-3000:])
 
+def _exit_with(ppid:int, every:float=0.5):
+    "Stop this process when its parent `ppid` is gone: a killed runner must not leave a trainer behind."
+    def watch():
+        while os.getppid() == ppid: time.sleep(every)
+        os._exit(70)
+    threading.Thread(target=watch, daemon=True).start()
+
 def main(argv=None):
     "Child entry point: `python -m trex.runners job.json` writes `child.json` next to the job."
     path = Path((argv or sys.argv[1:])[0])
+    if os.environ.get('TREX_PARENT_PID'): _exit_with(int(os.environ['TREX_PARENT_PID']))
     res = run_job(json.loads(path.read_text()))
     (path.parent/'child.json').write_text(json.dumps(res, default=str))
 
@@ -110,7 +120,16 @@ def next_rung(cfg:TrainConfig)->tuple|None:
 # %% ../nbs/14_runners.ipynb #8907ebec
 class Runner:
     "Runs jobs and returns their results in order; subclasses decide where (this machine, a cluster)."
-    def run(self, jobs:list, progress:bool=True)->list: return [self.run_one(validate(Job, j, 'job'), progress) for j in jobs]
+    def run(self,
+            jobs:list,           # `Job`s (or dicts)
+            progress:bool=True,  # a progress bar per job
+            done=None)->list:    # `done(i, result)` as each job finishes (results are saved as they come)
+        "Run `jobs`, one after another here; a cluster runner runs them at once."
+        res = []
+        for i,j in enumerate(jobs):
+            res.append(self.run_one(validate(Job, j, 'job'), progress))
+            if done: done(i, res[-1])
+        return res
     def run_one(self, job, progress=True)->JobResult: raise NotImplementedError
 
 class LocalRunner(Runner):
@@ -134,7 +153,7 @@ def _env(threads=None):
     pp = os.environ.get('PYTHONPATH')
     env = {k: v for k,v in os.environ.items() if k != 'IN_TEST'}  # nbdev_test's flag would stop the child's main()
     if threads: env['OMP_NUM_THREADS'] = env['MKL_NUM_THREADS'] = str(threads)
-    return dict(env, PYTHONPATH=root + (os.pathsep + pp if pp else ''), TOKENIZERS_PARALLELISM='false')
+    return dict(env, PYTHONPATH=root + (os.pathsep + pp if pp else ''), TOKENIZERS_PARALLELISM='false', TREX_PARENT_PID=str(os.getpid()))
 
 class _Bar:
     "A tqdm bar over a job's training steps, fed from its `train_log.jsonl`."

@@ -238,23 +238,29 @@ class Policy:
 
 class UCT(Policy):
     "Upper confidence bound for trees: exploit high mean reward, explore rarely visited nodes."
-    def __init__(self, c:float=0.1, mode:str='global'):
+    def __init__(self,
+                 c:float=0.1,                    # exploration constant
+                 mode:str='global',              # 'global' argmax or 'descent' from the root
+                 virtual_loss:float|None=None):  # reward of a virtual visit per node in flight (None: tree.reward.fail)
         if mode not in ('global', 'descent'): raise TrexError(f"mode: {mode!r} is not a UCT mode. Fix: use 'global' or 'descent'.")
-        self.c,self.mode = c,mode
-    def value(self, tree, n)->float:
-        "The UCT value of node `n`."
-        N = max(n.visits, 1)
-        Np = tree.nodes[n.parent].visits if n.parent is not None else N
-        return n.value/N + self.c*math.sqrt(math.log(max(Np, 1))/N)
+        self.c,self.mode,self.virtual_loss = c,mode,virtual_loss
+    def value(self, tree, n, vv=None)->float:
+        "The UCT value of node `n`, counting the virtual visits `vv` (default: `tree.virtual_visits()`)."
+        vv = tree.virtual_visits() if vv is None else vv
+        vl = tree.reward.fail if self.virtual_loss is None else self.virtual_loss
+        k = vv.get(n.id, 0); N = max(n.visits + k, 1)
+        Np = tree.nodes[n.parent].visits + vv.get(n.parent, 0) if n.parent is not None else N
+        return (n.value + k*vl)/N + self.c*math.sqrt(math.log(max(Np, 1))/N)
     def choose(self, tree, cands):
-        if self.mode=='global': return max(cands, key=lambda n: self.value(tree, n))
+        vv = tree.virtual_visits(); val = lambda o: self.value(tree, o, vv)
+        if self.mode=='global': return max(cands, key=val)
         ok,n = {o.id for o in cands},tree.root
         while True:
             kids = [k for k in tree.children(n.id) if k.visits>0 and k.status!=Status.pruned]
-            best = max(kids, key=lambda k: self.value(tree, k), default=None)
-            if best is None or (n.id in ok and self.value(tree, n) >= self.value(tree, best)): break
+            best = max(kids, key=val, default=None)
+            if best is None or (n.id in ok and val(n) >= val(best)): break
             n = best
-        return n if n.id in ok else max(cands, key=lambda o: self.value(tree, o))
+        return n if n.id in ok else max(cands, key=val)
 
 class Greedy(Policy):
     "Greedy best-first: always expand the node with the best reward."
@@ -278,6 +284,18 @@ def expandable(self:SearchTree, max_children:int=None)->list:
         if n.status==Status.pruned: pruned.update(nx.descendants(self.g, n.id) | {n.id})
     return [n for n in self if n.status==Status.done and n.id not in pruned
             and (max_children is None or self.g.out_degree(n.id) < max_children)]
+
+@patch
+def in_flight(self:SearchTree)->list:
+    "Nodes planned but not finished: proposed, approved or running."
+    return [n for n in self if n.status in (Status.proposed, Status.approved, Status.running)]
+
+@patch
+def virtual_visits(self:SearchTree)->Counter:
+    "For each node, the number of nodes in flight below it: the virtual visits UCT adds."
+    c = Counter()
+    for n in self.in_flight(): c.update(a.id for a in self.path(n.id)[:-1])
+    return c
 
 @patch
 def select(self:SearchTree,

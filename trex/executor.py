@@ -141,6 +141,37 @@ def _score(self:Executor, job:Job, jr:JobResult, variant:str)->VariantResult:
 
 # %% ../nbs/20_executor.ipynb #efe30b2e
 @patch
+def _prepare(self:Executor, node_id, plan, faults=None)->tuple:
+    "A node's variant names, its results so far ({name: VariantResult}) and the jobs left to run [(name, Job)]."
+    plan, data = validate(Plan, plan, 'plan'), None
+    names = ['base'] if plan.direction == 'baseline' else [v.name for v in plan.variants]
+    done = {r.variant: r for r in self.results(node_id)}
+    fail = lambda e: (names, {r.variant: r for r in self._fail_all(node_id, names, e)}, [])
+    if all(n in done for n in names): return names, done, []
+    if plan.direction != 'baseline':
+        if not getattr(self.task, 'train_allowed', True): return fail(f"training refused: {getattr(self.task, 'train_refusal', '')}")
+        try: data, rep, hit = self.build_data(plan.recipe or [{'op': 'source', 'split': 'train'}])
+        except Exception as e: return fail(f"data: {e}")
+    try: jobs = self.jobs(node_id, plan, data, faults)
+    except TrexError as e: return fail(str(e))
+    return names, done, [(n, j) for n,j in zip(names, jobs) if n not in done]
+
+@patch
+def run_many(self:Executor,
+             items:list,             # [(node_id, plan)]
+             faults:dict|None=None,  # {node_id: {variant: faults}}, for tests
+             progress:bool=True      # show a progress bar per variant
+            )->dict:                 # {node_id: [VariantResult]}
+    "Run several nodes' plans, all their variants through the runner in one call."
+    preps = {nid: self._prepare(nid, plan, (faults or {}).get(nid)) for nid,plan in items}
+    todo = [(nid, n, j) for nid,(_,_,jobs) in preps.items() for n,j in jobs]
+    def finished(i, jr):
+        nid, n, j = todo[i]
+        r = self._score(j, jr, n); self._save(nid, r); preps[nid][1][n] = r
+    if todo: self.runner.run([j for _,_,j in todo], progress, finished)
+    return {nid: [done[n] for n in names] for nid,(names,done,_) in preps.items()}
+
+@patch
 def run(self:Executor,
         node_id:str,            # the node's id (its folder under nodes/)
         plan,                   # a `Plan` (or dict)
@@ -148,22 +179,7 @@ def run(self:Executor,
         progress:bool=True      # show a progress bar per variant
        )->list:                 # one `VariantResult` per variant (or [base] for a baseline)
     "Build the plan's data, train and evaluate its variants, and return their `VariantResult`s."
-    plan, data = validate(Plan, plan, 'plan'), None
-    names = ['base'] if plan.direction == 'baseline' else [v.name for v in plan.variants]
-    done = {r.variant: r for r in self.results(node_id)}
-    if all(n in done for n in names): return [done[n] for n in names]
-    if plan.direction != 'baseline':
-        if not getattr(self.task, 'train_allowed', True): return self._fail_all(node_id, names, f"training refused: {getattr(self.task, 'train_refusal', '')}")
-        try: data, rep, hit = self.build_data(plan.recipe or [{'op': 'source', 'split': 'train'}])
-        except Exception as e: return self._fail_all(node_id, names, f"data: {e}")
-    try: jobs = self.jobs(node_id, plan, data, faults)
-    except TrexError as e: return self._fail_all(node_id, names, str(e))
-    res = []
-    for n,j in zip(names, jobs):
-        if n in done: res.append(done[n]); continue
-        r = self._score(j, self.runner.run_one(j, progress), n)
-        self._save(node_id, r); res.append(r)
-    return res
+    return self.run_many([(node_id, plan)], {node_id: faults} if faults else None, progress)[node_id]
 
 @patch
 def _save(self:Executor, node_id, r:VariantResult):

@@ -378,6 +378,7 @@ def _run(self:ApprovalPanel, nid):
         stop.set()
         if mon: mon.join()
         self._tick(nid); self.running = None; self.refresh()
+        for f in self._pick_cbs: f(nid)
 
 @patch
 def _monitor(self:ApprovalPanel, nid, stop, every:float=0.5):
@@ -390,7 +391,7 @@ def _monitor(self:ApprovalPanel, nid, stop, every:float=0.5):
 def _tick(self:ApprovalPanel, nid):
     "Update the progress bar, the status line and the loss curve from the node's logs."
     self.ticks += 1
-    pr = train_progress(self.s.executor.run_dir, nid, self.s.tree[nid].plan)
+    pr = train_progress(self.s.tree.store.path.parent, nid, self.s.tree[nid].plan)
     cur = next((o for o in pr if o['state'] not in ('done', 'waiting')), None) or next((o for o in reversed(pr) if o['state']=='done'), pr[-1])
     i = pr.index(cur)
     self.progress.max = max(1, cur['max_steps'] or 1)

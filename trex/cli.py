@@ -71,9 +71,9 @@ def make_llm(kind:str,             # 'offline', 'anthropic' or 'openai' (or a st
     raise TrexError(f"researcher: a {kind} Researcher cannot be rebuilt from the command line. Fix: continue the run from Python with Session.load(run_dir, researcher=<client>).")
 
 # %% ../nbs/40_cli.ipynb #b3e09661
-def outcome(s:Session, acted:list)->int:
-    "The exit code for the nodes a run of steps acted on and the session's last message."
-    if acted and acted[-1].status==Status.proposed: return GATE
+def outcome(s:Session, acted:list, waits:bool=False)->int:
+    "The exit code for the nodes a run of steps acted on, whether it ended at the gate, and the session's last message."
+    if waits: return GATE
     root, m = s.tree.root, s.message
     if root is None or root.status==Status.failed: return FAILED
     if 'Budget:' in m or ('Raise the budget' in m and 'rounds are used' not in m): return BUDGET
@@ -84,14 +84,15 @@ def outcome(s:Session, acted:list)->int:
 
 def drive(s:Session, steps:int=None, show:bool=False)->int:
     "Step `s` until the budget or a gate stops it, or `steps` steps; the exit code."
-    acted, i = [], 0
+    acted, i, waits = [], 0, False
     while steps is None or i < steps:
         n = s.step(); i += 1
         if n is None: break
-        acted.append(n)
+        ns = n if isinstance(n, list) else [n]      # a session with width > 1 acts on several nodes per step
+        acted += ns
         if show: print(f"\n{s.tree}\n", flush=True)
-        if n.status==Status.proposed: break
-    return outcome(s, acted)
+        if (waits := any(o.status==Status.proposed for o in ns)): break
+    return outcome(s, acted, waits)
 
 # %% ../nbs/40_cli.ipynb #56c0a096
 def _attach(s:Session, llm=None)->Session:
@@ -178,16 +179,17 @@ def write_recipe(node, path, fmt:str='script', variant=None, overwrite:bool=Fals
 
 # %% ../nbs/40_cli.ipynb #1bb7689a
 DEMO = {  # the demo's training settings per model: SmolLM2 must finish 3 rounds x 3 variants in under 10 minutes on 2 cores
-    'smollm2': dict(train_steps=12, micro_batch=8, max_length=128, eval_limit=24, test_limit=0, loss_rows=8),
+    'smollm2': dict(train_steps=12, micro_batch=8, max_length=128, learning_rate=5e-4, eval_limit=24, test_limit=0, loss_rows=8),
     'tiny':    dict(train_steps=2, micro_batch=4, max_length=64, eval_limit=8, test_limit=0, loss_rows=4)}
+
+def _pick(a, k, pre=None): return getattr(a, k, None) if getattr(a, k, None) is not None else (pre or {}).get(k)
 
 def _config(a, pre=None)->dict:
     "The offline Researcher's starting TrainConfig from the flags (else the preset `pre`)."
     pre = pre or {}
-    v = {k: getattr(a, k, None) if getattr(a, k, None) is not None else pre.get(k) for k in ('train_steps', 'micro_batch', 'max_length')}
-    return {k: x for k,x in dict(max_steps=v['train_steps'], micro_batch=v['micro_batch'], max_length=v['max_length']).items() if x is not None}
-
-def _pick(a, k, pre=None): return getattr(a, k, None) if getattr(a, k, None) is not None else (pre or {}).get(k)
+    v = {k: _pick(a, k, pre) for k in ('train_steps', 'micro_batch', 'max_length', 'learning_rate')}
+    return {k: x for k,x in dict(max_steps=v['train_steps'], micro_batch=v['micro_batch'], max_length=v['max_length'],
+                                 learning_rate=v['learning_rate']).items() if x is not None}
 
 def _create(d, a, task, llm=None, budget=None, gate='auto', policy='uct', pre=None)->Session:
     "A new session in `d` from the flags, with the `cli` settings stored."
@@ -204,8 +206,8 @@ def _safely(f, what, *args)->str:
 
 def _waiting(s, code, d):
     if code==GATE:
-        w = next(n.id for n in s.tree if n.status==Status.proposed)
-        print(f"{w} waits at the gate. Next: trex approve {d} {w} (or trex prune {d} {w}), then trex resume {d}.")
+        for w in (n.id for n in s.tree if n.status==Status.proposed):
+            print(f"{w} waits at the gate. Next: trex approve {d} {w} (or trex prune {d} {w}), then trex resume {d}.")
     return code
 
 # %% ../nbs/40_cli.ipynb #0b653b76
@@ -224,7 +226,7 @@ def cmd_demo(a)->int:
         s = _create(d, a, task, budget=dict(rounds=a.rounds), pre=pre)
         c = s.researcher.config
         print(f"trex demo: {task.name} on {a.model}, offline Researcher, {a.rounds} round{'s'*(a.rounds!=1)} of {a.variants} variant{'s'*(a.variants!=1)}, gate auto, in {d}\n"
-              f"  each variant: {c.max_steps} steps of {c.micro_batch} rows (max_length {c.max_length}); "
+              f"  each variant: {c.max_steps} steps of {c.micro_batch} rows (max_length {c.max_length}) around lr {c.learning_rate:g}; "
               f"{s.cfg['eval_limit'] or 'all'} validation rows scored", flush=True)
     code = drive(s, show=True)
     print(best_vs_base(s.tree))
@@ -317,6 +319,7 @@ def _train_args(p, preset:str=''):
     g.add_argument('--train-steps', type=_num(int, 1), help='optimizer steps per variant (TrainConfig.max_steps)')
     g.add_argument('--micro-batch', type=_num(int, 1), help='rows per step')
     g.add_argument('--max-length', type=_num(int, 8), help='tokens per row')
+    g.add_argument('--learning-rate', type=_num(float, 1e-8), help='peak learning rate (default: 2e-4)')
     g.add_argument('--eval-limit', type=_num(int), help='validation rows scored per variant (default: all)')
     g.add_argument('--test-limit', type=_num(int), help='test rows scored per variant (0: none; default: all)')
     g.add_argument('--loss-rows', type=_num(int, 1), help='validation rows the training loss is measured on')

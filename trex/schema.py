@@ -64,9 +64,11 @@ class TrainConfig(Record):
 DIRECTIONS = ('baseline', 'establish_baseline', 'refine_data', 'synthesize_data', 'change_training',
               'tune_hyperparameters', 'fix_format', 'scale_data', 'other')
 
+_NAME = r'^[A-Za-z0-9_.\-]*[A-Za-z0-9_\-][A-Za-z0-9_.\-]*$'  # letters, digits, _ . -, not only dots: names become folders
+
 class Variant(Record):
     "One training configuration of a plan, with a short name."
-    name: str = Field(min_length=1, max_length=64, pattern=r'^[A-Za-z0-9_.\-]+$')
+    name: str = Field(min_length=1, max_length=64, pattern=_NAME)
     config: TrainConfig = TrainConfig()
     note: str = ''
 
@@ -191,7 +193,7 @@ def versions()->dict:
 
 class Node(Record):
     "One experiment round of the search: a plan, its variants' results, and the search statistics."
-    id: str = Field(pattern=r'^[A-Za-z0-9_.\-]{1,64}$')
+    id: str = Field(max_length=64, pattern=_NAME)
     parent: str|None = None
     status: Status = Status.proposed
     plan: Plan

@@ -4,7 +4,7 @@
 
 # %% ../nbs/32_export.ipynb #d3429c0a
 from __future__ import annotations
-import datetime, json, math, os, pprint, re, shutil
+import datetime, json, os, pprint, re
 from pathlib import Path
 from fastcore.basics import patch
 from trex.schema import Node, Status, TrainConfig, TrexError, VariantResult, validate, versions

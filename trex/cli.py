@@ -64,11 +64,13 @@ def make_llm(kind:str,             # 'offline', 'anthropic' or 'openai' (or a st
     "The Researcher's LLM client (None for the offline Researcher); the key comes from the environment only."
     if kind in (None, 'offline'): return None
     from trex.llm import AnthropicClient, OpenAIClient, DEFAULT_MODEL
-    if kind in ('anthropic', 'AnthropicClient'): return AnthropicClient(model=model or DEFAULT_MODEL, base_url=base_url or None)
-    if kind in ('openai', 'OpenAIClient'):
+    if kind in ('anthropic', 'AnthropicClient'): c = AnthropicClient(model=model or DEFAULT_MODEL, base_url=base_url or None)
+    elif kind in ('openai', 'OpenAIClient'):
         if not model: raise TrexError("llm-model: the openai Researcher needs a model name. Fix: --llm-model <a name the server knows> (and --base-url for a local server).")
-        return OpenAIClient(model, base_url=base_url or None)
-    raise TrexError(f"researcher: a {kind} Researcher cannot be rebuilt from the command line. Fix: continue the run from Python with Session.load(run_dir, researcher=<client>).")
+        c = OpenAIClient(model, base_url=base_url or None)
+    else: raise TrexError(f"researcher: a {kind} Researcher cannot be rebuilt from the command line. Fix: continue the run from Python with Session.load(run_dir, researcher=<client>).")
+    c.base_url = base_url or None            # kept with the run (Session.create stores model and base URL, never the key)
+    return c
 
 # %% ../nbs/40_cli.ipynb #b3e09661
 def outcome(s:Session, acted:list, waits:bool=False)->int:

@@ -174,6 +174,7 @@ def train(model,                    # model folder or hub id
     if len(tr) == 0: raise TrexError("data: no training rows with a completion token left. Fix: check the recipe's format step and max_length.")
     ev = dd['dev'] if 'dev' in dd else (datasets.load_dataset('json', data_files=str(eval_data), split='train') if eval_data else None)
     ev = tokenize(ev, tok, cfg.max_length)[0] if ev is not None else None
+    transformers.set_seed(cfg.seed)   # the adapter's initial weights too: the same variant and seed give the same run
     m = lora_model(load_model(model, method, cfg.gradient_checkpointing), cfg, init_adapter)
     if cfg.gradient_checkpointing: m.enable_input_require_grads()
     coll = (transformers.DataCollatorWithFlattening() if cfg.packing else

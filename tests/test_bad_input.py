@@ -255,8 +255,40 @@ def cli_run(tmp_path_factory): return _cli_on_run(tmp_path_factory)
 def test_cli_existing(cli_run, field, args):
     cli_refused(args(cli_run), field, cli_run.parent, cli_run.parent)
 
+# --- the exported script's arguments (trex.export): exit 2, one line, nothing written ---
+
+@pytest.fixture(scope='module')
+def exported(tmp_path_factory):
+    "n1 of the reference run exported as a standalone script: its folder."
+    ex = pytest.importorskip('trex.export')
+    from trex.tree import SearchTree
+    d = tmp_path_factory.mktemp('export')
+    t = SearchTree.open(rk.reference()['full'], create=False)
+    try: ex.export(t['n1'], d/'recipe.py')
+    finally: t.close()
+    return d
+
+_ARGPARSE = ("32_export: the exported script's argparse usage errors print two lines (usage, then the error) with no 'Fix'. "
+             "Fix there: an ArgumentParser whose error() prints one line naming the fix (as trex.cli._Parser does).")
+SCRIPT = {
+    'out-climbs':    ('--out', ['--out', '../escape'], []),
+    'out-climbs-in': ('--out', ['--check', '--out', 'x/../y'], []),
+    'out-empty':     ('--out', ['--out', ''], []),
+    'out-file':      ('--out', ['--out', 'recipe.json'], []),
+    'unknown-flag':  ('--bogus', ['--bogus'], [pytest.mark.xfail(strict=True, reason=_ARGPARSE)]),
+    'model-no-value': ('--model', ['--model'], [pytest.mark.xfail(strict=True, reason=_ARGPARSE)]),
+}
+
+@pytest.mark.parametrize('field,args', [pytest.param(f, a, id=k, marks=m) for k,(f,a,m) in SCRIPT.items()])
+def test_exported_script_args(exported, field, args):
+    before = snap(exported.parent)
+    p = subprocess.run([sys.executable, 'recipe.py'] + args, capture_output=True, text=True, cwd=exported, env=rk.env(), timeout=120)
+    err = [l for l in p.stderr.splitlines() if l.strip()]
+    assert p.returncode == 2 and len(err) == 1 and field in err[0] and 'Fix' in err[0], (p.returncode, p.stderr)
+    assert snap(exported.parent) == before
+
 def test_count():
     "How many bad inputs this file tries (the report quotes it)."
-    n = len(CREATE) + 3 + 3 + len(EDIT) + len(NODE_OPS) + 1 + 4 + 1 + len(CLI_NEW) + len(CLI_OLD)
+    n = len(CREATE) + 3 + 3 + len(EDIT) + len(NODE_OPS) + 1 + 4 + 1 + len(CLI_NEW) + len(CLI_OLD) + len(SCRIPT)
     print(f"bad inputs tried: {n}")
     assert n >= 30

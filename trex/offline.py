@@ -12,7 +12,7 @@ from trex.researcher import _seen, _score_line
 from trex.search import say_once
 
 # %% auto #0
-__all__ = ['FIXES', 'OfflineResearcher', 'drop_pools', 'variants_around']
+__all__ = ['FIXES', 'OfflineResearcher', 'drop_pools', 'longer', 'variants_around']
 
 # %% ../nbs/21a_offline.ipynb #f2082579
 class OfflineResearcher(Researcher):
@@ -95,6 +95,11 @@ def drop_pools(recipe:list, drop:list, task)->list:
 # %% ../nbs/21a_offline.ipynb #6b0fb460
 def _nm(k, v): return f"{k}{v:.0e}".replace('e-0', 'e-').replace('e+0', 'e') if k=='lr' else f"{k}{v:g}"
 
+def longer(cfg:TrainConfig, m:float)->dict:
+    "The config fields that train `m` times as long: `max_steps` when the run is capped by steps, else `epochs`."
+    if cfg.max_steps: return dict(max_steps=max(1, round(cfg.max_steps*m)))
+    return dict(epochs=min(100., max(0.1, cfg.epochs*m)))
+
 def variants_around(cfg:TrainConfig, # the parent's best config
              axis:str='lr',        # lr, epochs, rank, capacity, regularise
              seed:int=0,           # the runs' seed
@@ -104,12 +109,12 @@ def variants_around(cfg:TrainConfig, # the parent's best config
     c = cfg.model_dump() | dict(seed=seed)
     mk = lambda name, **kw: Variant(name=name, config=TrainConfig(**(c | kw)))
     if axis=='lr': return [mk(_nm('lr', cfg.learning_rate*m), learning_rate=min(1., cfg.learning_rate*m)) for m in (mults or (0.5, 1, 2, 4, 0.25))[:n]]
-    if axis=='epochs': return [mk(_nm('ep', cfg.epochs*m), epochs=min(100., cfg.epochs*m)) for m in (mults or (1, 2, 3, 4, 0.5))[:n]]
+    if axis=='epochs': return [mk(_nm('steps' if cfg.max_steps else 'ep', (cfg.max_steps or cfg.epochs)*m), **longer(cfg, m)) for m in (mults or (1, 2, 3, 4, 0.5))[:n]]
     if axis=='rank': return [mk(_nm('r', max(1, int(cfg.rank*m))), rank=max(1, int(cfg.rank*m)), alpha=2*max(1, int(cfg.rank*m))) for m in (mults or (0.5, 1, 2, 4, 0.25))[:n]]
-    if axis=='capacity': return [mk('more_epochs', epochs=min(100., cfg.epochs*2)), mk('higher_lr', learning_rate=min(1., cfg.learning_rate*2)),
-                                 mk('higher_rank', rank=cfg.rank*2, alpha=cfg.rank*4), mk('all_three', epochs=min(100., cfg.epochs*2), learning_rate=min(1., cfg.learning_rate*2), rank=cfg.rank*2),
-                                 mk('longer', epochs=min(100., cfg.epochs*3))][:n]
-    if axis=='regularise': return [mk('fewer_epochs', epochs=max(0.1, cfg.epochs/2)), mk('more_dropout', dropout=min(0.5, cfg.dropout+0.1)),
+    if axis=='capacity': return [mk('more_epochs', **longer(cfg, 2)), mk('higher_lr', learning_rate=min(1., cfg.learning_rate*2)),
+                                 mk('higher_rank', rank=cfg.rank*2, alpha=cfg.rank*4), mk('all_three', **longer(cfg, 2), learning_rate=min(1., cfg.learning_rate*2), rank=cfg.rank*2),
+                                 mk('longer', **longer(cfg, 3))][:n]
+    if axis=='regularise': return [mk('fewer_epochs', **longer(cfg, 0.5)), mk('more_dropout', dropout=min(0.5, cfg.dropout+0.1)),
                                    mk('lower_lr', learning_rate=cfg.learning_rate/2), mk('weight_decay', weight_decay=0.01), mk('smaller_rank', rank=max(1, cfg.rank//2))][:n]
     raise TrexError(f"variants: unknown axis {axis!r}. Fix: use lr, epochs, rank, capacity or regularise.")
 
@@ -145,7 +150,7 @@ def candidates(self:OfflineResearcher, nid:str)->list:
     if not n.plan.variants: add('establish_baseline', 'train on all the task sources as they are', 'nothing has been trained yet')
     if 'format' in cs and (f := _fmt_filter(t, rec)) is not None:
         add('fix_format', 'teach the answer format: targets filtered to it, trained longer', f"{cs['format'].count} answers are off-format",
-            _ins(rec, f), cfg.model_copy(update=dict(epochs=min(100., cfg.epochs*2))))
+            _ins(rec, f), cfg.model_copy(update=longer(cfg, 2)))
     if 'truncation' in cs: add('change_training', 'fit whole examples', f"{cs['truncation'].count} examples exceed max_length", c=cfg.model_copy(update=dict(max_length=min(131072, cfg.max_length*2))))
     if 'label_imbalance' in cs and (row := next(iter(t.sources().values()))[0]) and (col := target_column(t, row)):
         add('refine_data', 'balance the labels', cs['label_imbalance'].examples[0], _ins(rec, {'op': 'rebalance', 'field': col}))

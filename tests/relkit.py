@@ -6,6 +6,7 @@ import atexit, errno, functools, hashlib, json, os, shutil, sqlite3, subprocess,
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+for _k in ('HF_HUB_OFFLINE', 'HF_DATASETS_OFFLINE', 'TRANSFORMERS_OFFLINE'): os.environ.setdefault(_k, '1')   # as tools/test.sh runs us
 KEY = 'sk-ant-api03-PLANTED-a9f3c1e7d2b8'      # planted in every environment the suite's runs see
 OAI_KEY = 'sk-proj-PLANTED-5e1d77c0b4aa'
 HF_KEY = 'hf_PLANTEDc3b1f9e2d7a4'

@@ -71,6 +71,12 @@ def test_plan_record_round_trip(raw, steps):
     assert Recipe(back.plan.recipe).hash == Recipe(raw).hash
     assert plan_key(back.plan) == plan_key(p)
 
+@pytest.mark.parametrize('op', [{'op': 'split', 'test_size': math.inf}, {'op': 'dedup', 'threshold': math.nan},
+                                {'op': 'mix', 'n': 3, 'sources': [{'split': 'train', 'weight': math.inf}]}], ids=['inf', 'nan', 'nested-inf'])
+def test_non_finite_refused(op):
+    "JSON has no NaN or infinity: a recipe with one is refused (stored as null it would no longer validate)."
+    with pytest.raises(TrexError, match='finite number.*Fix'): Recipe([{'op': 'source', 'split': 'train'}, op])
+
 # --- the search tree ---
 
 def _plan(kind, nv):
@@ -111,14 +117,15 @@ class TreeOps(RuleBasedStateMachine):
     def start(self, data): self.tree.set_status(data.draw(st.sampled_from(self.ids('approved'))), 'running')
 
     @precondition(lambda self: self.ids('running', 'approved'))
-    @rule(data=st.data(), scores=st.lists(st.one_of(st.none(), st.floats(0, 1)), min_size=1, max_size=3))
-    def record(self, data, scores): self._record(data.draw(st.sampled_from(self.ids('running', 'approved'))), scores)
+    @rule(data=st.data(), scores=st.lists(st.one_of(st.none(), st.floats(0, 1)), min_size=1, max_size=3), loss=st.floats())
+    def record(self, data, scores, loss): self._record(data.draw(st.sampled_from(self.ids('running', 'approved'))), scores, loss)
 
-    def _record(self, nid, scores):
+    def _record(self, nid, scores, loss=0.):
+        "Results for `nid`'s variants: a score, or a failure; `loss` (NaN and infinities too) as a measured metric."
         n = self.tree[nid]
         names = [v.name for v in n.plan.variants] or ['base']
-        res = [VariantResult(variant=v, val=Metric(name='accuracy', value=s)) if s is not None else VariantResult(variant=v, status='failed', error='boom')
-               for v,s in zip(names, scores)]
+        res = [VariantResult(variant=v, val=Metric(name='accuracy', value=s), metrics={'final_eval_loss': loss}) if s is not None
+               else VariantResult(variant=v, status='failed', error='boom') for v,s in zip(names, scores)]
         self.tree.record(nid, res); self.recorded.add(nid)
 
     @precondition(lambda self: self.ids('proposed', 'approved', 'running', 'done', 'failed'))
@@ -184,7 +191,7 @@ class TreeOps(RuleBasedStateMachine):
     def reloads(self):
         "The database holds the same tree as memory."
         t2 = SearchTree(self.tree.store)
-        assert [n.model_dump() for n in t2] == [n.model_dump() for n in self.tree]
+        assert [n.model_dump_json() for n in t2] == [n.model_dump_json() for n in self.tree]   # JSON: NaN equals itself there
 
 TreeOps.TestCase.settings = settings(max_examples=25, stateful_step_count=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 test_tree_operations = TreeOps.TestCase

@@ -19,8 +19,8 @@ __all__ = ['MAX_ROWS', 'OPS', 'Op', 'Ctx', 'Source', 'MixSource', 'Mix', 'Cond',
 MAX_ROWS = 50_000  # the paper's cap on training rows per round
 
 class Op(BaseModel):
-    "Base of the data operators: unknown fields are errors."
-    model_config = ConfigDict(extra='forbid')
+    "Base of the data operators: unknown fields are errors, numbers are finite (a recipe is JSON)."
+    model_config = ConfigDict(extra='forbid', allow_inf_nan=False)
     def apply(self, ds, ctx): raise NotImplementedError
 
 class Ctx:
@@ -108,7 +108,7 @@ class Mix(Op):
 # %% ../nbs/11_recipe.ipynb #6e746dc5
 class Cond(BaseModel):
     "One filter condition: a test on a field, or agreement between fields."
-    model_config = ConfigDict(extra='forbid', populate_by_name=True)
+    model_config = ConfigDict(extra='forbid', populate_by_name=True, allow_inf_nan=False)
     field: str|None = None
     min_len: int|None = Field(None, ge=0)
     max_len: int|None = Field(None, ge=0)

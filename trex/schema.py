@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_schema.ipynb #124e88bb
 from __future__ import annotations
-import json, platform, re, time
+import json, math, platform, re, time
 from enum import Enum
 from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
@@ -34,13 +34,14 @@ def validate(cls,            # the pydantic model to build
 
 # %% ../nbs/00_schema.ipynb #7a5b6b87
 class Record(BaseModel):
-    "Base of trex's records: unknown fields are errors, assignment is validated."
-    model_config = ConfigDict(extra='forbid', validate_assignment=True)
+    "Base of trex's records: unknown fields are errors, assignment is validated, NaN and infinities survive JSON."
+    model_config = ConfigDict(extra='forbid', validate_assignment=True, ser_json_inf_nan='constants')
     def __repr__(self): return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k,v in self.model_dump(exclude_defaults=True).items())})"
     __str__ = __repr__
 
 class TrainConfig(Record):
     "Hyper-parameters of one training run (LoRA or QLoRA)."
+    model_config = ConfigDict(allow_inf_nan=False)   # a setting is a finite number
     method: Literal['auto', 'lora', 'qlora'] = 'auto'
     rank: int = Field(16, ge=1, le=1024)
     alpha: float = Field(32, gt=0)

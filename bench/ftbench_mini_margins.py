@@ -50,7 +50,7 @@ def train(d, tok, t, rows, steps, seed, max_len=160, bs=8, lr=2e-4):
             att = torch.tensor([[1] * len(x) + [0] * (L - len(x)) for x, _ in b])
             loss = m(input_ids=ids, attention_mask=att, labels=lab).loss
             loss.backward(); opt.step(); opt.zero_grad()
-            if step % 5 == 0: print(f'  step {step} loss {loss.item():.3f} {(time.time() - t0) / step:.1f}s/step', flush=True)
+            if step % 5 == 0 or step < 5: print(f'  step {step} loss {loss.item():.3f} {(time.time() - t0) / step:.1f}s/step', flush=True)
     m.eval(); return m
 
 @torch.no_grad()
@@ -66,10 +66,10 @@ def score(m, tok, t, rows, max_new, bs=16):
 if __name__ == '__main__':
     a = argparse.ArgumentParser(); a.add_argument('task', nargs='?', default='mini_sentiment'); a.add_argument('--steps', type=int, default=40); a.add_argument('--val', action='store_true'); a.add_argument('--no-base', action='store_true')
     a.add_argument('--limit-test', type=int, default=None); a.add_argument('--model-dir', default='/tmp/ftb/smollm2'); a.add_argument('--seed', type=int, default=0)
-    a.add_argument('--arms', default='good,naive', help='which recipes to train: good, naive or both')
+    a.add_argument('--arms', default='good,naive', help='which recipes to train: good, naive or both'); a.add_argument('--threads', type=int, default=2)
     a = a.parse_args()
     from transformers import AutoTokenizer, AutoModelForCausalLM
-    torch.set_num_threads(2)
+    torch.set_num_threads(a.threads)
     t = ftbench.task(a.task); d = model_dir(a.model_dir); tok = AutoTokenizer.from_pretrained(d)
     max_new = dict(mini_sentiment=4, mini_order=40, mini_notes=60)[a.task]
     test = t.load('test', limit=a.limit_test).to_list(); val = t.load('validation').to_list()

@@ -60,7 +60,7 @@ class Session:
     "One fine-tuning run: a tree, a Researcher, an Executor, a budget and a gate."
     def __init__(self, tree:SearchTree, researcher, executor, budget:Budget, gate:Gate, policy:Policy, cfg:dict):
         self.tree,self.researcher,self.executor,self.budget,self.gate,self.policy,self.cfg = tree,researcher,executor,budget,gate,policy,cfg
-        self.message = ''
+        self.message,self.width = '',cfg.get('width', 1)
     def __repr__(self): return f"Session('{self.tree.store.path.parent}', task={self.cfg['task']}, model={self.cfg['model']}, {len(self.tree)} nodes)"
     def _repr_markdown_(self):
         return f"**Session** `{self.tree.store.path.parent}`: {self.cfg['requirement']}\n\n" + (f"> {self.message}\n\n" if self.message else '') + self.tree._repr_markdown_()
@@ -97,17 +97,19 @@ def create(cls:Session,
            subset=None,                    # the task's subset
            eval_limit:int|None=None,       # validation rows scored per variant (None: all)
            test_limit:int|None=None,       # test rows scored (None: all; 0: none)
-           runner=None)->Session:          # the Executor's runner (default: LocalRunner())
+           runner=None,                    # the Executor's runner (default: LocalRunner())
+           width:int=1)->Session:          # nodes executed at once (through the runner); 1: one after another
     "Start a new run in `run_dir`."
     from trex.executor import Executor
     run_dir = Path(run_dir)
     if (run_dir/'trex.db').exists(): raise TrexError(f"run_dir: {run_dir} already holds a run. Fix: Session.load({str(run_dir)!r}) to continue it, or pick a new directory.")
+    if isinstance(width, bool) or not isinstance(width, int) or width < 1: raise TrexError(f"width: {width!r} is not a number of nodes. Fix: width=1 (one node at a time) or more, e.g. width=4 with a RayRunner.")
     t = _task(task, subset)
     budget,gate,pspec = validate(Budget, budget or {}, 'budget'),Gate.of(gate),policy_spec(policy)
     config = validate(TrainConfig, config or {}, 'config')
     kind,llm = _llm_spec(researcher)
     cfg = dict(requirement=requirement or t.requirement, task=getattr(t, 'name', str(task)), subset=subset, model=str(model),
-               seed=seed, config=config.model_dump(exclude_defaults=True), eval_limit=eval_limit, test_limit=test_limit, researcher=kind,
+               seed=seed, config=config.model_dump(exclude_defaults=True), eval_limit=eval_limit, test_limit=test_limit, researcher=kind, width=width,
                llm=dict(model=getattr(llm, 'model', None), base_url=str(getattr(llm, 'base_url', None) or '')) if llm else None)
     tree = SearchTree.open(run_dir)
     for k,v in dict(session=cfg, budget=budget.model_dump(), gate=gate.model_dump(), policy=pspec).items(): tree.store.set_meta(k, v)
@@ -164,13 +166,24 @@ def _say(self:Session, msg):
     self.message = msg; print(msg)
 
 @patch
+def execute_many(self:Session, nids:list)->list:
+    "Run several approved (or interrupted) nodes at once, all their variants through the runner, and record each."
+    for nid in nids:
+        if self.tree[nid].status not in (Status.approved, Status.running): raise TrexError(f"node {nid} is {self.tree[nid].status}. Fix: approve it before executing it.")
+    for nid in nids:
+        if self.tree[nid].status==Status.approved: self.tree.set_status(nid, 'running')
+    t0 = time.time()
+    res = self.executor.run_many([(nid, self.tree[nid].plan) for nid in nids])
+    return [self._record(nid, res[nid], t0) for nid in nids]
+
+@patch
 def execute(self:Session, nid)->Node:
     "Run node `nid` (approved or interrupted while running) and record what it produced."
-    n = self.tree[nid]
-    if n.status==Status.approved: n = self.tree.set_status(nid, 'running')
-    if n.status!=Status.running: raise TrexError(f"node {nid} is {n.status}. Fix: approve it before executing it.")
-    t0 = time.time()
-    res = self.executor.run(nid, n.plan)
+    return self.execute_many([nid])[0]
+
+@patch
+def _record(self:Session, nid, res:list, t0:float)->Node:
+    "Record a node's results, charge its accelerator time, and let the Researcher diagnose and distil."
     self.tree.record(nid, res)
     gs = sum(r.gpu_s for r in res)
     if gs: self.tree.store.add('train', gpu_s=gs, node=nid, note=f"{len(res)} variants, {time.time()-t0:.0f} s wall")
@@ -182,9 +195,10 @@ def execute(self:Session, nid)->Node:
     return n
 
 @patch
-def step(self:Session)->Node|None:
-    "Do the next thing the run needs; returns the node acted on (or waiting), None when the budget stops it."
+def step(self:Session)->Node|list|None:
+    "Do the next thing the run needs; returns the node acted on (or waiting), a list of them with width > 1, None when stopped."
     t = self.tree
+    if self.width > 1 and len(t): return self._step_wide()
     for st in (Status.running, Status.approved):
         n = next((o for o in t if o.status==st), None)
         if n is not None: return self.execute(n.id)
@@ -209,14 +223,41 @@ def step(self:Session)->Node|None:
     return self.execute(n.id)
 
 @patch
+def _step_wide(self:Session)->list|None:
+    "`step` with width > 1: top the nodes in flight up to `width`, then execute the approved ones together."
+    t,b,stop = self.tree,self.budget,None
+    batch = ([o for o in t if o.status==Status.running] + [o for o in t if o.status==Status.approved])[:self.width]
+    waiting = [o for o in t if o.status==Status.proposed]
+    while len(batch) + len(waiting) < self.width:
+        if (why := self.over_budget()): stop = f"{why}. Raise the budget to go on; nothing is lost"; break
+        if b.rounds is not None and self.rounds() + len(batch) + len(waiting) >= b.rounds:
+            stop = f"the budget's {b.rounds} rounds are used or in flight. Raise the budget to go on; nothing is lost"; break
+        sel = t.select(self.policy)                 # UCT: the nodes in flight count as virtual losses
+        if sel is None: stop = "no node can be expanded (all pruned, failed or in flight)"; break
+        try: plan = self.researcher.plan(sel.id)
+        except Exception as e:
+            t.note(sel.id, f"planning a child failed: {type(e).__name__}: {str(e)[:300]}")
+            stop = f"the Researcher could not plan a child of {sel.id}: {str(e)[:200]}"; break
+        if (why := self.over_budget(plan)): stop = f"{why}. Raise the budget to go on; nothing is lost"; break
+        n = t.add(plan, parent=sel.id)
+        if (why := self.gate.waits(plan, sel, self.projected(plan))): waiting.append(t[n.id]); self._say(f"{n.id} waits at the gate ({why}): {plan.summary}."); continue
+        batch.append(t.approve(n.id))
+    if batch: return self.execute_many([o.id for o in batch])
+    if waiting:
+        self._say(f"{', '.join(o.id for o in waiting)} wait{'s'*(len(waiting)==1)} at the gate. Approve, edit or prune them (s.approve('{waiting[0].id}')).")
+        return waiting
+    self._say(f"stopped: {stop}."); return None
+
+@patch
 def run(self:Session, n:int=10)->list:
     "Up to `n` steps; stops early at a waiting gate or the budget."
     out = []
     for _ in range(n):
         nd = self.step()
         if nd is None: break
-        out.append(nd)
-        if nd.status==Status.proposed: break
+        nds = nd if isinstance(nd, list) else [nd]
+        out += nds
+        if any(o.status==Status.proposed for o in nds): break
     return out
 
 # %% ../nbs/30_session.ipynb #05cbe73c

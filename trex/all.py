@@ -17,6 +17,7 @@ from trex.researcher import Researcher, TaskSpec, Research, Insight
 from trex.offline import OfflineResearcher
 from trex.executor import Executor
 from trex.runners import LocalRunner
+from trex.rayrunner import RayRunner   # imports ray only when used
 from trex.models import tiny_model, smollm2, resolve_model
 
 # %% ../nbs/41_all.ipynb #4facf91e
@@ -29,6 +30,6 @@ for _m,_ns in _OPTIONAL.items():
 __all__ = ['ftbench', *trex.schema.__all__, *trex.tree.__all__, *trex.session.__all__,
            'Budget', 'Ledger', 'AnthropicClient', 'OpenAIClient', 'ReplayClient', 'DEFAULT_MODEL',
            'LLMError', 'LLMUnavailable', 'LLMOutputError', 'BudgetExceeded',
-           'Researcher', 'TaskSpec', 'Research', 'Insight', 'OfflineResearcher', 'Executor', 'LocalRunner',
+           'Researcher', 'TaskSpec', 'Research', 'Insight', 'OfflineResearcher', 'Executor', 'LocalRunner', 'RayRunner',
            'tiny_model', 'smollm2', 'resolve_model',
            *[_n for _ns in _OPTIONAL.values() for _n in _ns if _n in globals()]]

@@ -35,6 +35,10 @@ PY
 if [ -z "$ws" ]; then ok "no notebook carries saved widget state"
 else bad "saved widget state in: $ws (strip metadata.widgets)"; fi
 
+# 2c. README.md is written from nbs/index.ipynb
+if python tools/readme.py --check; then ok "README.md matches nbs/index.ipynb"
+else bad "README.md differs from nbs/index.ipynb: edit the notebook, then python tools/readme.py"; fi
+
 # 3. every notebook, two at a time, each in its own nbdev_test
 flags=${TREX_TEST_FLAGS:-}
 find nbs -name '*.ipynb' -not -path '*/.*' -not -path '*/_*' -not -name '_*' | sort > "$out/nbs.txt"

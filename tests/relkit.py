@@ -34,6 +34,7 @@ KERNEL = textwrap.dedent('''
     run, steps, kw = Path(sys.argv[1]), int(sys.argv[2]), json.loads(sys.argv[3])
     r = LocalRunner(poll_s=0.1)
     s = Session.load(run, runner=r) if (run/'trex.db').exists() else Session.create(run, runner=r, **kw)
+    s.researcher.n_variants = 1                     # one variant per plan: a round is one training (as trex run --variants 1)
     print('KERNEL loaded', flush=True)
     for i in range(steps):
         n = s.step()

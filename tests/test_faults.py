@@ -132,24 +132,26 @@ def _truncate_checkpoint(job, r):
     for f in pathlib.Path(ck).rglob('*'):
         if f.is_file(): f.write_bytes(f.read_bytes()[:f.stat().st_size//2])
 
-def test_truncated_checkpoint_then_resume(tmp_path):
-    "The child is killed after a checkpoint; the checkpoint is truncated; the resume must not crash the session."
-    s = session(tmp_path, FaultRunner(on_killed=_truncate_checkpoint))
+@pytest.fixture(scope='module')
+def truncated(tmp_path_factory):
+    "The child is killed after its checkpoint at step 2, the checkpoint is cut in half, the runner resumes from it."
+    s = session(tmp_path_factory.mktemp('truncated'), FaultRunner(on_killed=_truncate_checkpoint))
     nid, v = approve_one(s, max_steps=3)
     s.executor.runner.faults, s.executor.runner.save_every = {v: {'kill_at_step': 2}}, {v: 1}
-    n = survives(s, nid, '', status=None)                   # done (resumed or restarted) or failed saying why
+    return s, nid, survives(s, nid, '', status=None)          # done (resumed or restarted) or failed saying why
+
+def test_truncated_checkpoint_then_resume(truncated):
+    "The session survives, and the result says what happened: killed, resumed from checkpoint-2, and the error if it failed."
+    s, nid, n = truncated
     r = n.results[0]
-    assert any('killed by signal 9; resumed from checkpoint-2' in o for o in r.ladder), r.ladder   # what happened, in order
+    assert any('killed by signal 9; resumed from checkpoint-2' in o for o in r.ladder), r.ladder
     assert r.status == 'ok' or 'Error' in r.error, r.error
 
 @pytest.mark.xfail(strict=True, reason="12_train/14_runners: a resume from a truncated checkpoint fails the variant (the checkpoint is "
-                   "loaded as is) instead of discarding it and training again from the start (or an older checkpoint). Fix there: "
-                   "check the checkpoint (files complete, loadable) in last_checkpoint or before resuming, and drop a bad one.")
-def test_truncated_checkpoint_is_discarded(tmp_path):
-    s = session(tmp_path, FaultRunner(on_killed=_truncate_checkpoint))
-    nid, v = approve_one(s, max_steps=3)
-    s.executor.runner.faults, s.executor.runner.save_every = {v: {'kill_at_step': 2}}, {v: 1}
-    n = s.step()
+                   "loaded as is: SafetensorError) instead of discarding it and training again from the start (or an older checkpoint). "
+                   "Fix there: check the checkpoint (files complete, loadable) in last_checkpoint or before resuming, and drop a bad one.")
+def test_truncated_checkpoint_is_discarded(truncated):
+    s, nid, n = truncated
     assert n.results[0].status == 'ok', n.results[0].error
 
 # --- disk full ---
@@ -166,11 +168,12 @@ HOOK = textwrap.dedent('''
         builtins.open = io.open = _full
 ''')
 
-def test_disk_full_in_the_child(tmp_path, monkeypatch):
-    "Saving the adapter hits ENOSPC in the training child: a failed variant that says so."
+@pytest.mark.parametrize('target', ['adapter_config.json', 'generations_validation'], ids=['saving-adapter', 'writing-generations'])
+def test_disk_full_in_the_child(tmp_path, monkeypatch, target):
+    "Saving the adapter (training) or the generations (evaluation) hits ENOSPC in the child: a failed variant that says so."
     hook = tmp_path/'hook'; hook.mkdir(); (hook/'sitecustomize.py').write_text(HOOK)
     monkeypatch.setenv('PYTHONPATH', os.pathsep.join([str(hook)] + [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep) if p]))
-    monkeypatch.setenv('TREX_TEST_ENOSPC', 'adapter_config.json')
+    monkeypatch.setenv('TREX_TEST_ENOSPC', target)
     s = session(tmp_path, FaultRunner())
     nid, v = approve_one(s)
     survives(s, nid, 'No space left on device')
@@ -179,6 +182,7 @@ def test_disk_full_in_the_session(tmp_path, monkeypatch):
     "Writing a variant's result.json hits ENOSPC in the session's process: step() says so, and once there is room the next step finishes the node."
     s = session(tmp_path, FaultRunner())
     nid, v = approve_one(s)
+    s.executor.runner.faults, s.executor.runner.timeout = {v: {'hang_s': 120}}, {v: 2}   # a quick result (a timeout) to lose
     run, before = s.tree.store.path.parent, rk.committed(s.tree.store.path.parent)
     wt = pathlib.Path.write_text
     def full(self, *a, **kw):
@@ -189,12 +193,14 @@ def test_disk_full_in_the_session(tmp_path, monkeypatch):
     except OSError as e: n, err = None, e
     else: err = None
     if n is not None: assert str(n.status) == 'failed' and 'No space left' in n.results[0].error    # recorded as a failure
-    else: assert err.errno == errno.ENOSPC                                                           # or said plainly
+    else: assert err.errno == errno.ENOSPC and str(s.tree[nid].status) == 'running'                  # or said plainly, the node left to resume
     assert rk.integrity(run) == 'ok'
     rk.assert_kept({k: v for k,v in before.items() if k != nid}, run)
     monkeypatch.undo()                                        # room again
-    n = s.step() if n is None else n
-    assert n.id == nid and str(n.status) == 'done', s.message
+    if n is None:                                             # the next step runs the node again and stores its result
+        n = s.step()
+        assert n.id == nid and str(n.status) == 'failed' and 'timeout' in n.results[0].error, s.message
+        assert (run/'nodes'/nid/v/'result.json').exists()
     assert s.step().status == Status.proposed
 
 # --- the LLM Researcher ---

@@ -30,9 +30,10 @@ def killed_while_training():
     trains = lambda: any(f.stat().st_size for f in run.glob('nodes/n1/*/train_log.jsonl'))
     assert _wait_for(trains, 600), "n1 never started training"
     p.kill(); p.wait()
+    t_kill = time.time()
     obs = dict(before=before, at_kill=rk.rows(run), integrity=rk.integrity(run))
-    time.sleep(3)
-    obs['orphans'] = rk.live_jobs(run)                   # training children still alive 3 s after their kernel died
+    gone = _wait_for(lambda: not rk.live_jobs(run), 30, poll=0.2)   # the children watch their runner's pid (TREX_PARENT_PID)
+    obs['orphan_s'] = None if not gone else time.time() - t_kill
     obs['loaded'] = _load_ok(run)
     obs['out'] = rk.run_kernel(run)                      # a new kernel: Session.load, then steps until the budget stops it
     obs['shape'], obs['run'] = rk.shape(run), run
@@ -51,8 +52,9 @@ def test_kill_while_training_then_load_finishes_the_node(killed_while_training):
     assert rk.integrity(o['run']) == 'ok'
 
 def test_no_training_child_outlives_its_kernel(killed_while_training):
-    "The child watches its runner (TREX_PARENT_PID): 3 s after the kernel's SIGKILL no trainer of the run is left."
-    assert killed_while_training['orphans'] == []
+    "The child watches its runner (TREX_PARENT_PID): soon after the kernel's SIGKILL no trainer of the run is left (without the watch it trained on to the end)."
+    s = killed_while_training['orphan_s']
+    assert s is not None and s < 15, f"a trainer was still alive {s or 30:.1f} s after its kernel died"
 
 def test_twenty_random_kills(tmp_path):
     "20 kernels, each SIGKILLed after a random delay; then one runs to the end: same tree as the uninterrupted run."
@@ -64,7 +66,7 @@ def test_twenty_random_kills(tmp_path):
     for i in range(20):
         before = rk.committed(run)
         p = rk.kernel(run)
-        d = rng.uniform(0.3, 1.3*unit)
+        d = rng.uniform(0.2, 1.5*unit)                   # about a quarter outlive a unit of work: the run moves on between kills
         try: p.wait(d)
         except Exception: pass
         p.kill(); p.wait(); out, err = rk.output(p)

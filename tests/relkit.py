@@ -32,8 +32,9 @@ KERNEL = textwrap.dedent('''
     from trex.session import Session
     from trex.runners import LocalRunner
     run, steps, kw = Path(sys.argv[1]), int(sys.argv[2]), json.loads(sys.argv[3])
-    r = LocalRunner(poll_s=0.1)
+    r, rounds = LocalRunner(poll_s=0.1), kw.pop('rounds_now', None)
     s = Session.load(run, runner=r) if (run/'trex.db').exists() else Session.create(run, runner=r, **kw)
+    if rounds is not None: s.budget = s.budget.model_copy(update=dict(rounds=rounds))   # this kernel stops sooner than the run's budget
     s.researcher.n_variants = 1                     # one variant per plan: a round is one training (as trex run --variants 1)
     print('KERNEL loaded', flush=True)
     for i in range(steps):
@@ -43,9 +44,11 @@ KERNEL = textwrap.dedent('''
     print('KERNEL finished', flush=True)
 ''')
 
-def kernel(run, steps=10, budget=None, gate='auto')->subprocess.Popen:
-    "Start a kernel process on `run`; its stdout and stderr go to files beside `run` (`p.logs`)."
-    kw = dict(TINY, budget=budget or dict(rounds=1), gate=gate)
+ROUNDS = 2   # rounds of the reference run (the root's baseline, then two one-variant nodes)
+
+def kernel(run, steps=10, rounds=None, gate='auto')->subprocess.Popen:
+    "Start a kernel process on `run` (created with the budget of `ROUNDS` rounds; `rounds` stops this kernel sooner); its stdout and stderr go to files beside `run` (`p.logs`)."
+    kw = dict(TINY, budget=dict(rounds=ROUNDS), gate=gate, rounds_now=rounds)
     run = Path(run); run.parent.mkdir(parents=True, exist_ok=True)
     k = len(list(run.parent.glob('kernel-*.out')))
     logs = run.parent/f'kernel-{k}.out', run.parent/f'kernel-{k}.err'
@@ -113,7 +116,7 @@ def assert_kept(before:dict, run):
 
 @functools.cache
 def reference()->dict:
-    "The reference run, made once: `root` a copy with the baseline done, `full` the whole uninterrupted run (one round)."
+    "The reference run, made once: `root` a copy with the baseline done, `full` the whole uninterrupted run (`ROUNDS` rounds)."
     if (dev := os.environ.get('TREX_REL_REFERENCE')) and (Path(dev)/'full'/'trex.db').exists():   # while writing tests: a reference made before
         d = Path(dev); return dict(root=d/'root', full=d/'full', logs=[], seconds=(0, 0), shape=shape(d/'full'))
     base = _TMP/'reference'; base.mkdir()

@@ -104,13 +104,13 @@ def test_data_runaway_regex(tmp_path):
 # --- training ---
 
 def test_out_of_memory_at_every_rung(tmp_path):
-    "OOM at every micro-batch: the ladder is climbed, then the variant fails with the cause; the ladder is kept."
-    s = session(tmp_path, FaultRunner())
-    nid, v = approve_one(s, micro_batch=2, gradient_checkpointing=True)
+    "OOM on the lightest config there is (micro-batch 1, checkpointing, 64 tokens): no rung is left, the variant fails with the cause."
+    s = session(tmp_path, FaultRunner())                     # (the ladder's rungs themselves: nbs/14_runners)
+    nid, v = approve_one(s, micro_batch=1, gradient_checkpointing=True, max_length=64)
     s.executor.runner.faults = {v: {'oom_above_micro_batch': 0}}
     n = survives(s, nid, 'out of memory at every rung')
-    assert any('micro_batch 2 -> 1' in o for o in n.results[0].ladder), n.results[0].ladder
-    assert s.executor.runner.launches == ['oom', 'oom']
+    assert 'CUDA out of memory (injected' in n.results[0].error
+    assert s.executor.runner.launches == ['oom']
 
 def test_nan_loss(tmp_path):
     s = session(tmp_path, FaultRunner())
@@ -168,9 +168,8 @@ HOOK = textwrap.dedent('''
         builtins.open = io.open = _full
 ''')
 
-@pytest.mark.parametrize('target', ['adapter_config.json', 'generations_validation'], ids=['saving-adapter', 'writing-generations'])
-def test_disk_full_in_the_child(tmp_path, monkeypatch, target):
-    "Saving the adapter (training) or the generations (evaluation) hits ENOSPC in the child: a failed variant that says so."
+def test_disk_full_in_the_child(tmp_path, monkeypatch, target='adapter_config.json'):
+    "Saving the adapter hits ENOSPC in the training child: a failed variant that says so."
     hook = tmp_path/'hook'; hook.mkdir(); (hook/'sitecustomize.py').write_text(HOOK)
     monkeypatch.setenv('PYTHONPATH', os.pathsep.join([str(hook)] + [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep) if p]))
     monkeypatch.setenv('TREX_TEST_ENOSPC', target)

@@ -26,7 +26,7 @@ def killed_while_training():
     ref = rk.reference()
     run = rk.copy_run(ref['root'], rk._TMP/'kill_training'/'run')
     before = rk.committed(run)
-    p = rk.kernel(run)
+    p = rk.kernel(run, rounds=1)
     trains = lambda: any(f.stat().st_size for f in run.glob('nodes/n1/*/train_log.jsonl'))
     assert _wait_for(trains, 600), "n1 never started training"
     p.kill(); p.wait()
@@ -35,7 +35,7 @@ def killed_while_training():
     gone = _wait_for(lambda: not rk.live_jobs(run), 30, poll=0.2)   # the children watch their runner's pid (TREX_PARENT_PID)
     obs['orphan_s'] = None if not gone else time.time() - t_kill
     obs['loaded'] = _load_ok(run)
-    obs['out'] = rk.run_kernel(run)                      # a new kernel: Session.load, then steps until the budget stops it
+    obs['out'] = rk.run_kernel(run, rounds=1)            # a new kernel: Session.load, then steps until one round is done
     obs['shape'], obs['run'] = rk.shape(run), run
     _wait_for(lambda: not rk.live_jobs(run), 120)
     rk.kill_jobs(run)
@@ -47,7 +47,7 @@ def test_kill_while_training_then_load_finishes_the_node(killed_while_training):
     assert [(i, s) for i,_,s,_ in o['at_kill']] == [('n0', 'done'), ('n1', 'running')]
     assert o['loaded'][0] == 2
     assert b"n1 done" in o['out'][0], o['out'][0].decode()
-    assert o['shape'] == rk.reference()['shape']
+    assert o['shape'] == rk.reference()['shape'][:2]     # the root and n1, as in the uninterrupted run
     rk.assert_kept(o['before'], o['run'])
     assert rk.integrity(o['run']) == 'ok'
 

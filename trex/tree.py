@@ -165,6 +165,7 @@ def approve(self:SearchTree, nid)->Node:
 @patch
 def prune(self:SearchTree, nid)->list:
     "Prune `nid` and its subtree (one transaction); returns the ids pruned."
+    self[nid]   # an unknown id is a TrexError naming the known ones
     ns = [n for n in self.subtree(nid) if n.status != Status.pruned]
     check_transition(self[nid].status, 'pruned', nid)
     now = time.time()
@@ -175,8 +176,11 @@ def prune(self:SearchTree, nid)->list:
 @patch
 def set_priority(self:SearchTree, nid, priority:float)->Node:
     "Set the human priority of `nid` (>0 is expanded first; >= PIN stays first until reset)."
-    n = self[nid].model_copy(update=dict(priority=float(priority), updated=time.time()))
-    self._write([n], [('priority', nid, dict(priority=float(priority)))])
+    try: priority = float(priority)
+    except (TypeError, ValueError): raise TrexError(f"priority: {priority!r} is not a number. Fix: a number; > 0 expands {nid} first, PIN ({PIN:g}) pins it.") from None
+    if priority != priority: raise TrexError(f"priority: NaN is not a priority. Fix: a finite number.")
+    n = self[nid].model_copy(update=dict(priority=priority, updated=time.time()))
+    self._write([n], [('priority', nid, dict(priority=priority))])
     return n
 
 @patch

@@ -164,7 +164,7 @@ def write_recipe(node, path, fmt:str='script', variant=None, overwrite:bool=Fals
 
 # %% ../nbs/40_cli.ipynb #1bb7689a
 DEMO = {  # the demo's training settings per model: SmolLM2 must finish 3 rounds x 3 variants in under 10 minutes on 2 cores
-    'smollm2': dict(train_steps=12, micro_batch=8, max_length=128, learning_rate=5e-4, eval_limit=24, test_limit=0, loss_rows=8),
+    'smollm2': dict(train_steps=4, micro_batch=8, max_length=128, learning_rate=1e-3, eval_limit=24, test_limit=0, loss_rows=8),
     'tiny':    dict(train_steps=2, micro_batch=4, max_length=64, eval_limit=8, test_limit=0, loss_rows=4)}
 
 def _pick(a, k, pre=None): return getattr(a, k, None) if getattr(a, k, None) is not None else (pre or {}).get(k)

@@ -264,15 +264,13 @@ def exported(tmp_path_factory):
     finally: t.close()
     return d
 
-_ARGPARSE = ("32_export: the exported script's argparse usage errors print two lines (usage, then the error) with no 'Fix'. "
-             "Fix there: an ArgumentParser whose error() prints one line naming the fix (as trex.cli._Parser does).")
 SCRIPT = {
     'out-climbs':    ('--out', ['--out', '../escape'], []),
     'out-climbs-in': ('--out', ['--check', '--out', 'x/../y'], []),
     'out-empty':     ('--out', ['--out', ''], []),
     'out-file':      ('--out', ['--out', 'recipe.json'], []),
-    'unknown-flag':  ('--bogus', ['--bogus'], [pytest.mark.xfail(strict=True, reason=_ARGPARSE)]),
-    'model-no-value': ('--model', ['--model'], [pytest.mark.xfail(strict=True, reason=_ARGPARSE)]),
+    'unknown-flag':  ('--bogus', ['--bogus'], []),
+    'model-no-value': ('--model', ['--model'], []),
 }
 
 @pytest.mark.parametrize('field,args', [pytest.param(f, a, id=k, marks=m) for k,(f,a,m) in SCRIPT.items()])

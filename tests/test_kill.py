@@ -83,10 +83,6 @@ def test_twenty_random_kills(tmp_path):
     _wait_for(lambda: not rk.live_jobs(run), 120)
     rk.kill_jobs(run)
 
-@pytest.mark.xfail(strict=True, reason="30_session (Session.create): the database is created (SearchTree.open) before the session "
-                   "settings are stored, in separate transactions; a kill in between leaves a directory that Session.load refuses "
-                   "('no session settings') and Session.create refuses ('already holds a run'). Fix there: write the settings in "
-                   "the transaction that creates the database, or let create() take over a run with no settings and no nodes.")
 def test_half_created_run(tmp_path):
     "The state a kill between the database's creation and the settings leaves: one of create/load must go on."
     run = tmp_path/'run'

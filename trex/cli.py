@@ -273,7 +273,10 @@ def cmd_export(a)->int:
     if n is None: print(f"trex export: nothing to export: no trained node of {a.run_dir} finished yet.", file=sys.stderr); return FAILED
     if not n.plan.variants: raise TrexError(f"node: {n.id} is the baseline, it trains nothing. Fix: name a trained node (trex show {a.run_dir}).")
     if n.best_result is None: print(f"trex export: {n.id} has no finished variant ({n.status}).", file=sys.stderr); return FAILED
-    try: msg = write_recipe(n, Path(a.out or Path(a.run_dir)/'recipe.py'), a.format, a.variant, a.overwrite)
+    out = Path(a.out) if a.out else Path(a.run_dir)/'recipe.py'
+    if not out.resolve().is_relative_to(Path(a.run_dir).resolve()):
+        raise TrexError(f"--out: {out} is outside the run directory {a.run_dir}. Fix: write inside it (e.g. --out {Path(a.run_dir)/'recipe.py'}), then copy the files where you want them.")
+    try: msg = write_recipe(n, out, a.format, a.variant, a.overwrite)
     except TrexError as e: raise TrexError(str(e).replace('pass overwrite=True', 'pass --overwrite').replace('without fmt', 'without --format')) from None
     if msg.startswith('recipe: skipped'): print(f"trex export: {msg}", file=sys.stderr); return BAD_INPUT
     print(msg); return OK

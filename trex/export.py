@@ -482,8 +482,13 @@ def run(out, model_name, here):
     m.eval()
     return evaluate(m, tok, task, out), curves
 
+class Parser(argparse.ArgumentParser):
+    "Usage errors as one line on stderr that names the fix (exit 2)."
+    def error(self, message):
+        print(f"{self.prog}: error: {message}. Fix: see python {self.prog} --help.", file=sys.stderr); sys.exit(2)
+
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=f"Rebuild the data, train and evaluate trex node {STAGES[-1]['node'] if STAGES else 'baseline'} of {TASK}; print the metric.",
+    ap = Parser(description=f"Rebuild the data, train and evaluate trex node {STAGES[-1]['node'] if STAGES else 'baseline'} of {TASK}; print the metric.",
         epilog=f"The node scored {EXPECTED['name']}={EXPECTED['value']:.4f} on the validation split. Settings are the constants at the top of this file.")
     ap.add_argument('--out', default=DEFAULT_OUT, help=f"folder for everything this script writes (default: {DEFAULT_OUT}); '..' is refused")
     ap.add_argument('--model', default=None, help=f"another base model (hub id or folder) instead of {MODEL!r}; the node's score then no longer applies")

@@ -91,6 +91,14 @@ def _llm_spec(r):
     if r is None or r=='offline': return 'offline', None
     return type(r).__name__, r
 
+def _holds_run(run_dir)->bool:
+    "Does `run_dir`'s database hold a run? (Not when a kill stopped `create` before it stored the settings: no settings, no nodes.)"
+    from trex.store import Store
+    try: st = Store.open(run_dir, create=False)
+    except Exception: return True            # a foreign or damaged file: never overwrite it
+    try: return st.meta('session') is not None or bool(st.nodes())
+    finally: st.close()
+
 @patch(cls_method=True)
 def create(cls:Session,
            run_dir,                        # a new run directory
@@ -112,7 +120,7 @@ def create(cls:Session,
     from trex.executor import Executor
     if not str(run_dir).strip(): raise TrexError("run_dir: empty. Fix: pass a directory for the run, e.g. 'runs/notes'.")
     run_dir = Path(run_dir)
-    if (run_dir/'trex.db').exists(): raise TrexError(f"run_dir: {run_dir} already holds a run. Fix: Session.load({str(run_dir)!r}) to continue it, or pick a new directory.")
+    if (run_dir/'trex.db').exists() and _holds_run(run_dir): raise TrexError(f"run_dir: {run_dir} already holds a run. Fix: Session.load({str(run_dir)!r}) to continue it, or pick a new directory.")
     if isinstance(width, bool) or not isinstance(width, int) or width < 1: raise TrexError(f"width: {width!r} is not a number of nodes. Fix: width=1 (one node at a time) or more, e.g. width=4 with a RayRunner.")
     t = _task(task, subset)
     from trex.models import check_model

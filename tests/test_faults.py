@@ -147,9 +147,6 @@ def test_truncated_checkpoint_then_resume(truncated):
     assert any('killed by signal 9; resumed from checkpoint-2' in o for o in r.ladder), r.ladder
     assert r.status == 'ok' or 'Error' in r.error, r.error
 
-@pytest.mark.xfail(strict=True, reason="12_train/14_runners: a resume from a truncated checkpoint fails the variant (the checkpoint is "
-                   "loaded as is: SafetensorError) instead of discarding it and training again from the start (or an older checkpoint). "
-                   "Fix there: check the checkpoint (files complete, loadable) in last_checkpoint or before resuming, and drop a bad one.")
 def test_truncated_checkpoint_is_discarded(truncated):
     s, nid, n = truncated
     assert n.results[0].status == 'ok', n.results[0].error

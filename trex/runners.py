@@ -214,7 +214,7 @@ def run_one(self:LocalRunner, job:Job, progress:bool=True)->JobResult:
             ladder.append(f"out of memory ({r.get('error', '')[:120]}); retry with {nxt[1]}")
             shutil.rmtree(Path(job.out)/'checkpoints', ignore_errors=True); (Path(job.out)/'train_log.jsonl').unlink(missing_ok=True)
             job = job.model_copy(update=dict(config=nxt[0])); continue
-        if r.get('kind') == 'killed' and resumes < self.resumes and job.data and (ck := last_checkpoint(job.out)):
+        if r.get('kind') == 'killed' and resumes < self.resumes and job.data and (ck := last_checkpoint(job.out, check=False)):
             resumes += 1; ladder.append(f"killed by signal {r.get('signal')}; resumed from {Path(ck).name}"); continue
         break
     keep = {k: v for k,v in r.items() if k in JobResult.model_fields and k not in ('ladder', 'time_s', 'config')}

@@ -10,8 +10,8 @@ from trex.schema import TrainConfig, TrexError, validate
 from trex.models import need, pick_method
 
 # %% auto #0
-__all__ = ['encode', 'tokenize', 'load_model', 'lora_model', 'make_log_callback', 'make_guard', 'make_faults', 'last_checkpoint',
-           'read_log', 'train']
+__all__ = ['encode', 'tokenize', 'load_model', 'lora_model', 'make_log_callback', 'make_guard', 'make_faults', 'checkpoint_ok',
+           'last_checkpoint', 'read_log', 'train']
 
 # %% ../nbs/12_train.ipynb #46037e35
 def encode(tok,              # the model's tokenizer (with a chat template)
@@ -122,10 +122,28 @@ def make_faults(faults:dict, out):
     return Faults()
 
 # %% ../nbs/12_train.ipynb #e8c4f7c3
-def last_checkpoint(out)->str|None:
-    "The newest `checkpoint-N` folder under `out/checkpoints`, if any."
+def checkpoint_ok(ck)->bool:
+    "Can every file of checkpoint folder `ck` be read? (A kill while it was written leaves truncated files.)"
+    import safetensors, zipfile
+    try:
+        fs = [f for f in Path(ck).iterdir() if f.is_file()]
+        if not any(f.name == 'trainer_state.json' for f in fs): return False
+        for f in fs:
+            if f.suffix == '.json': json.loads(f.read_text())
+            elif f.suffix == '.safetensors':
+                with safetensors.safe_open(str(f), 'pt') as g: [g.get_tensor(k) for k in g.keys()]
+            elif f.suffix in ('.pt', '.pth', '.bin'):   # torch's zip format: check every member's CRC without unpickling anything
+                with zipfile.ZipFile(f) as z:
+                    if z.testzip() is not None: return False
+        return True
+    except Exception: return False
+
+def last_checkpoint(out, check:bool=True)->str|None:
+    "The newest readable `checkpoint-N` folder under `out/checkpoints`, if any; an unreadable newer one is renamed `bad-checkpoint-N`."
     d = Path(out)/'checkpoints'
     cks = sorted(d.glob('checkpoint-*'), key=lambda p: int(p.name.split('-')[1])) if d.exists() else []
+    while cks and check and not checkpoint_ok(cks[-1]):
+        bad = cks.pop(); bad.rename(bad.with_name('bad-' + bad.name))
     return str(cks[-1]) if cks else None
 
 def read_log(out)->list:
@@ -150,6 +168,8 @@ def _args(cfg, out, n_rows, save_every, has_eval, cuda):
     if 'activation_checkpointing' in transformers.TrainingArguments.__dataclass_fields__: kw['activation_checkpointing'] = cfg.gradient_checkpointing
     else: kw['gradient_checkpointing'] = cfg.gradient_checkpointing
     return transformers.TrainingArguments(**kw)
+
+
 
 # %% ../nbs/12_train.ipynb #5d617e3c
 def train(model,                    # model folder or hub id

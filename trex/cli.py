@@ -413,6 +413,9 @@ def parser()->argparse.ArgumentParser:
 # %% ../nbs/40_cli.ipynb #95417106
 def main(argv=None)->int:
     "Entry point of the `trex` console script: run one command, return its exit code (see `EXIT_CODES`)."
+    import signal, threading
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)   # a shell's background job starts with Ctrl-C ignored; trex still stops on it
     try: a = parser().parse_args(argv)
     except SystemExit as e: return e.code if isinstance(e.code, int) else BAD_INPUT
     try: return a.fn(a)

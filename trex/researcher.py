@@ -234,8 +234,8 @@ def _tri(s):
 
 def target_column(task, row)->str|None:
     "The column of `row` that holds the training target."
-    t = str(task.target(row))
-    return next((k for k,v in row.items() if str(v)==t), getattr(task, 'target_field', None) if getattr(task, 'target_field', None) in row else None)
+    t,f = str(task.target(row)),getattr(task, 'target_field', None)   # a task may name the column its target is written from
+    return next((k for k,v in row.items() if str(v)==t), f if f in row else None)
 
 def _nb(rows):
     "A multinomial naive Bayes over words, fit on (text, label) pairs: returns text -> label."

@@ -4,7 +4,7 @@
 
 # %% ../nbs/30_session.ipynb #0728475d
 from __future__ import annotations
-import json, sys, time
+import json, sys, threading, time
 from pathlib import Path
 from fastcore.basics import patch
 from typing import Literal
@@ -62,6 +62,7 @@ class Session:
     def __init__(self, tree:SearchTree, researcher, executor, budget:Budget, gate:Gate, policy:Policy, cfg:dict):
         self.tree,self.researcher,self.executor,self.budget,self.gate,self.policy,self.cfg = tree,researcher,executor,budget,gate,policy,cfg
         self.message,self.width = '',cfg.get('width', 1)
+        self._busy,self._lock = set(),threading.Lock()   # nodes executing in this process (the panel runs them in a thread)
     def __repr__(self): return f"Session('{self.tree.store.path.parent}', task={self.cfg['task']}, model={self.cfg['model']}, {len(self.tree)} nodes)"
     def _repr_markdown_(self):
         return f"**Session** `{self.tree.store.path.parent}`: {self.cfg['requirement']}\n\n" + (f"> {self.message}\n\n" if self.message else '') + self.tree._repr_markdown_()
@@ -195,11 +196,18 @@ def execute_many(self:Session, nids:list)->list:
     "Run several approved (or interrupted) nodes at once, all their variants through the runner, and record each."
     for nid in nids:
         if self.tree[nid].status not in (Status.approved, Status.running): raise TrexError(f"node {nid} is {self.tree[nid].status}. Fix: approve it before executing it.")
-    for nid in nids:
-        if self.tree[nid].status==Status.approved: self.tree.set_status(nid, 'running')
-    t0 = time.time()
-    res = self.executor.run_many([(nid, self.tree[nid].plan) for nid in nids])
-    return [self._record(nid, res[nid], t0) for nid in nids]
+    with self._lock:
+        if (clash := [nid for nid in nids if nid in self._busy]):
+            raise TrexError(f"node {clash[0]} is already executing in this session (started by the panel or another thread). Fix: wait until it is done (s.tree['{clash[0]}'].status).")
+        self._busy.update(nids)
+    try:
+        for nid in nids:
+            if self.tree[nid].status==Status.approved: self.tree.set_status(nid, 'running')
+        t0 = time.time()
+        res = self.executor.run_many([(nid, self.tree[nid].plan) for nid in nids])
+        return [self._record(nid, res[nid], t0) for nid in nids]
+    finally:
+        with self._lock: self._busy.difference_update(nids)
 
 @patch
 def execute(self:Session, nid)->Node:
@@ -223,6 +231,9 @@ def _record(self:Session, nid, res:list, t0:float)->Node:
 def step(self:Session)->Node|list|None:
     "Do the next thing the run needs; returns the node acted on (or waiting), a list of them with width > 1, None when stopped."
     t = self.tree
+    if (busy := [t[i] for i in sorted(self._busy)]):
+        self._say(f"{', '.join(o.id for o in busy)} {'is' if len(busy)==1 else 'are'} executing in this session (the panel's thread); step again when done.")
+        return busy if self.width > 1 else busy[0]
     if self.width > 1 and len(t): return self._step_wide()
     for st in (Status.running, Status.approved):
         n = next((o for o in t if o.status==st), None)
@@ -282,7 +293,7 @@ def run(self:Session, n:int=10)->list:
         if nd is None: break
         nds = nd if isinstance(nd, list) else [nd]
         out += nds
-        if any(o.status==Status.proposed for o in nds): break
+        if any(o.status==Status.proposed or o.id in self._busy for o in nds): break
     return out
 
 # %% ../nbs/30_session.ipynb #05cbe73c

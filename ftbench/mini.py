@@ -233,17 +233,17 @@ class MiniNotes(MiniTask):
     def generate(self, rng):
         va = _uniq(rng, _visit, self.sizes['validation']); te = _uniq(rng, _visit, self.sizes['test'], {r['_key'] for r in va})
         held = {r['_key'] for r in va + te}
-        cur = _uniq(rng, _visit, 200, held)
-        scr = _uniq(rng, _visit, 200, held)
+        cur = _uniq(rng, _visit, 160, held)
+        scr = _uniq(rng, _visit, 240, held)
         notes = [r['note'] for r in scr]; rng.shuffle(notes)
         for r, n in zip(scr, notes):
-            if rng.random() < 0.7: r['note'] = n                       # notes attached to the wrong encounters
-        rep = _uniq(rng, _visit, 4, held); rep = [dict(rep[i % 4]) for i in range(200)]
-        leg = _uniq(rng, _visit, 150, held)
+            if rng.random() < 0.85: r['note'] = n                      # notes attached to the wrong encounters
+        rep = _uniq(rng, _visit, 4, held); rep = [dict(rep[i % 4]) for i in range(100)]
+        leg = _uniq(rng, _visit, 800, held)                            # the biggest source: an old export in its own house style
         for r in leg:
             cc, hpi, plan = [l.split(': ', 1)[1] for l in r['note'].split('\n')]
-            r['note'] = rng.choice([f"The patient came in today. {hpi} We discussed the options at length and decided on the following. {plan}",
-                                    json.dumps(dict(cc=cc, hpi=hpi, plan=plan))])
+            r['note'] = (f"The patient came in today. {hpi} We discussed the options at length and decided on the following. {plan}"
+                         if rng.random() < 0.9 else json.dumps(dict(cc=cc, hpi=hpi, plan=plan)))
         off = [_garage(rng) for _ in range(40)]
         mir = [dict(r, dialogue=r['dialogue'].replace('hello', 'hi')) for r in rng.sample(va, 40)]
         src = dict(curated=cur, scraped=scr, reposts=rep, legacy_export=leg, forum_misc=off, mirror=mir)

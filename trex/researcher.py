@@ -252,6 +252,17 @@ def _overlap(inp, tgt):
     tw = [w for w in _words(tgt) if len(w) > 3]
     return sum(w in set(_words(inp)) for w in tw)/len(tw) if tw else 1.
 
+def _nn_disagree(task, rows, val, inp, close=0.8, least=5)->float:
+    "Share of validation items whose nearest row of `rows` (by the inputs' distinctive words) has another answer; 0 with under `least` close pairs."
+    df = Counter(w for r in val for w in set(_words(inp(r))))
+    dist = lambda r: {w for w in _words(inp(r)) if df[w] < 0.3*len(val)}    # words of under 30% of the items: not the template's
+    rs,pairs = [(dist(r), r) for r in rows],[]
+    for v in val:
+        if not (dv := dist(v)): continue
+        j,nb = max(((len(dv & d)/len(dv | d), r) for d,r in rs), key=lambda x: x[0], default=(0, None))
+        if j >= close: pairs.append(task.extract(task.target(nb)) != task.reference(v))
+    return sum(pairs)/len(pairs) if len(pairs) >= least else 0.
+
 _profiles = {}
 def profile_sources(task)->dict:
     "Per training source: rows, and the shares of off-format targets, duplicates, near-copies of validation items, off-topic rows and targets that disagree with their inputs."
@@ -264,7 +275,9 @@ def profile_sources(task)->dict:
     held,vocab,out = [_tri(inp(r)) for r in val],{w for r in val for w in _words(inp(r))},{}
     # do a source's targets fit their inputs? labels: a word classifier fit on the source, scored on the validation
     # rows (below chance: the labels are mostly wrong); text: how much of the target the input supports, against
-    # the validation rows' own level
+    # the validation rows' own level, and, where an item's input has near neighbours in the source (an ordering task:
+    # the same four events, shuffled), whether the neighbours' answers agree with the item's (a source of shuffled
+    # orders writes every word of its input, so only the neighbours show it)
     labels = fmt is not None and fmt['kind']=='labels'
     lvl = sum(_overlap(inp(r), task.reference(r)) for r in val)/len(val)
     for name,ds in task.sources().items():
@@ -277,7 +290,7 @@ def profile_sources(task)->dict:
         if labels:
             clf = _nb([(inp(r), str(task.target(r))) for r in ok]) if ok else None
             mis = sum(clf(inp(r)) != str(task.reference(r)) for r in val)/len(val) if clf else 0.
-        else: mis = sum(_overlap(inp(r), task.target(r)) < 0.5*lvl for r in ok)/max(len(ok), 1) if lvl > 0.2 else 0.
+        else: mis = max(sum(_overlap(inp(r), task.target(r)) < 0.5*lvl for r in ok)/max(len(ok), 1) if lvl > 0.2 else 0., _nn_disagree(task, ok, val, inp))
         out[name] = dict(rows=len(rows), off_format=round(bad/n, 3), duplicates=round(1-len(set(keys))/n, 3), contaminated=round(near/n, 3),
                          off_topic=round(off/n, 3), mismatched=round(mis, 3))
     _profiles[key] = out

@@ -544,10 +544,8 @@ def best_config(node)->TrainConfig:
     return v.config if v else TrainConfig()
 
 def _seen(tree, nid)->dict:
-    "Plan keys that a new child of `nid` must not repeat: its siblings-to-be (and `nid` itself)."
-    out = {plan_key(o.plan): o.id for o in tree.children(nid) if o.plan.variants}
-    if tree[nid].plan.variants: out[plan_key(tree[nid].plan)] = nid
-    return out
+    "Plan keys that a new child of `nid` must not repeat: its siblings-to-be, `nid` itself and `nid`'s ancestors."
+    return {plan_key(o.plan): o.id for o in tree.path(nid) + tree.children(nid) if o.plan.variants}
 
 @patch
 def _research_text(self:Researcher)->str:

@@ -119,6 +119,12 @@ class Budget(Record):
     tokens: int|None = Field(None, ge=0)       # LLM tokens, input and output
     gpu_hours: float|None = Field(None, ge=0)  # accelerator hours (checked by the session)
     rounds: int|None = Field(None, ge=0)       # search rounds (checked by the session)
+    usd_per_gpu_hour: float|None = Field(None, ge=0)  # the price of an accelerator hour (None: compute is not priced)
+    usd_per_cpu_hour: float|None = Field(None, ge=0)  # the price of a CPU-only training hour (None: not priced)
+
+    def compute_usd(self, gpu_s:float=0., cpu_s:float=0.)->float:
+        "Dollars for `gpu_s` accelerator seconds and `cpu_s` CPU seconds at this budget's prices (0 where unpriced)."
+        return (gpu_s*(self.usd_per_gpu_hour or 0.) + cpu_s*(self.usd_per_cpu_hour or 0.))/3600
 
 def check_budget(budget,        # any object with `usd` and `tokens` caps (None: no cap)
                  totals:dict,   # what has been spent: `ledger.totals()`

@@ -8,15 +8,15 @@ import json, os, re, difflib
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['FIXTURES', 'SPLITS', 'FTBenchError', 'closest', 'Score', 'read_rows', 'is_offline', 'fetch', 'carve', 'to_dataset',
-           'register', 'tasks', 'task', 'Task', 'card', 'gain']
+__all__ = ['FIXTURES', 'SPLITS', 'FTBenchError', 'closest', 'Score', 'read_rows', 'is_offline', 'fetch', 'realdata', 'carve',
+           'to_dataset', 'register', 'tasks', 'task', 'Task', 'align_predictions', 'card', 'gain']
 
 # %% ../nbs/ftbench_nbs/00_core.ipynb #f71f8e3c
 class FTBenchError(ValueError):
     "A user-facing ftbench error with a one-line message that names the fix."
 
 FIXTURES = Path(__file__).parent/'fixtures' if '__file__' in globals() else Path('../../ftbench/fixtures').resolve()
-SPLITS = ('train', 'validation', 'test')
+SPLITS = ('train', 'validation', 'test', 'full')  # full: every row of the benchmark's own test files, in file order
 
 def closest(name:str, # what the user typed
             options, # the valid choices
@@ -106,6 +106,22 @@ def fetch(name:str, # task name, for messages
     try: return _download(source, rel, revision)
     except Exception as e: raise FTBenchError(f"{name}: cannot fetch {rel} from {source} ({type(e).__name__}); {fix}") from None
 
+# %% ../nbs/ftbench_nbs/00_core.ipynb #0a22460f
+def realdata(task:str=None, # a task's folder in the pack (e.g. 'tomg_bench'), or None for the pack itself
+            )->Path|None: # the folder, or None when absent
+    "The real-data pack (or one task's folder in it): `$FTBENCH_REALDATA`, else `shared/realdata` beside or above the repository."
+    env = os.environ.get('FTBENCH_REALDATA')
+    if env:
+        root = Path(env).expanduser()
+        if not root.is_dir(): raise FTBenchError(f"FTBENCH_REALDATA={env} is not a folder (unset it or point it at the pack)")
+    else:
+        here = [FIXTURES.parent, Path.cwd().resolve()]
+        cands = [a/'shared'/'realdata' for h in here for a in (h, *h.parents)] + [FIXTURES.parent.parent.parent/'shared'/'realdata']
+        root = next((c for c in cands if c.is_dir()), None)
+    if root is None: return None
+    if task is None: return root
+    return root/task if (root/task).is_dir() else None
+
 # %% ../nbs/ftbench_nbs/00_core.ipynb #5d806c6b
 def carve(rows:list, # the source rows
           part:str, # 'carve' (the sample) or 'rest' (everything else)
@@ -176,6 +192,7 @@ class Task:
     carve_frac, carve_cap, seed = 0.2, None, 0
     system = None
     notes = ''
+    approximate = {}    # metric -> why it is not the official scorer's number, and the gap measured on the pack
 
     def __init__(self, subset=None):
         if subset is not None and subset not in self.subsets:
@@ -198,11 +215,10 @@ def _check_cols(rows, cols, where):
     if miss: raise FTBenchError(f"{where} is missing column(s) {', '.join(miss)} (has: {', '.join(rows[0])})")
 
 def _load(self:Task, split:str, path=None, limit:int=None):
-    "Rows of `split` (train/validation/test) as a `datasets.Dataset`, from `path` or the source."
+    "Rows of `split` (train/validation/test/full) as a `datasets.Dataset`, from `path` or the source."
     if split not in SPLITS: raise FTBenchError(f"unknown split {split!r}{closest(split, SPLITS)} (splits: {', '.join(SPLITS)})")
     if split == 'train' and not self.train_allowed: raise FTBenchError(f"{self.name}: training refused: {self.train_refusal}")
-    plan = self.split_plan.get(split)
-    if plan is None: raise FTBenchError(f"{self.name} has no {split} split: {self.no_split}")
+    plan = self.plan(split)
     src, part = plan
     rows, fs = [], self.files(src)
     if path is not None and Path(path).is_file() and len(fs) > 1:
@@ -220,7 +236,17 @@ def _load(self:Task, split:str, path=None, limit:int=None):
     if not rows: raise FTBenchError(f"{self.name}: the {split} split is empty")
     return to_dataset(rows, self.json_cols)
 
-Task.load = _load
+def _plan(self:Task, split:str)->tuple:
+    "(source split, carve part) of `split`; `full` defaults to `test` when test is an uncarved source split."
+    plan = self.split_plan.get(split)
+    if split == 'full' and 'full' not in self.split_plan:
+        t = self.split_plan.get('test')
+        if t is not None and t[1] is not None: raise FTBenchError(f"{self.name} has no full split: its test split is carved and it declares no full one")
+        plan = t
+    if plan is None: raise FTBenchError(f"{self.name} has no {split} split: {self.no_split}")
+    return plan
+
+Task.load, Task.plan = _load, _plan
 Task.required = lambda self, sub, src: self.columns
 Task.select = lambda self, rows, sub: rows
 
@@ -246,6 +272,32 @@ Task.messages, Task.score, Task.chat = _messages, _score, _chat
 Task.extract = lambda self, text: (text or '').strip()
 Task.text_fields = lambda self, row: [v for v in row.values() if isinstance(v, str)]
 
+# %% ../nbs/ftbench_nbs/00_core.ipynb #8e5e9d8d
+def _idlist(xs, f, what, where):
+    ids = [str(x.get(f)) if isinstance(x, dict) and x.get(f) is not None else None for x in xs]
+    if None in ids: raise FTBenchError(f"{where}: {ids.count(None)} of {len(ids)} {what} have no {f!r} (every row needs its id)")
+    dup = sorted({i for i in ids if ids.count(i) > 1})
+    if dup: raise FTBenchError(f"{where}: {len(dup)} {f!r} value(s) occur more than once in the {what}, e.g. {dup[0]!r}")
+    return ids
+
+def align_predictions(rows, # the data rows (dicts or a `datasets.Dataset`), in data order
+                      preds, # one prediction per row: records (dicts) or plain values
+                      id_field:str=None, # the id column shared by rows and predictions, if the benchmark has ids
+                      where:str='file', # the predictions file, for messages
+                     )->list: # `preds` in the data rows' order
+    "Pair predictions with data rows: check counts and ids, reorder by id; raise `FTBenchError` naming `where` and the counts."
+    rows, preds = list(rows), list(preds)
+    if id_field is None or not preds or not isinstance(preds[0], dict) or id_field not in preds[0]:
+        if len(preds) != len(rows): raise FTBenchError(f"{where}: {len(preds)} predictions for {len(rows)} data rows (one per row, in the data's order)")
+        return preds
+    rid, pid = _idlist(rows, id_field, 'data rows', where), _idlist(preds, id_field, 'predictions', where)
+    miss, extra = [i for i in rid if i not in set(pid)], [i for i in pid if i not in set(rid)]
+    if miss or extra:
+        ex = lambda xs: f" (e.g. {', '.join(map(repr, xs[:3]))})" if xs else ''
+        raise FTBenchError(f"{where}: {len(preds)} predictions for {len(rows)} data rows; {len(miss)} {id_field!r} missing{ex(miss)}, {len(extra)} extra{ex(extra)}")
+    at = {i: p for i, p in zip(pid, preds)}
+    return [at[i] for i in rid]
+
 # %% ../nbs/ftbench_nbs/00_core.ipynb #cdc20104
 def _pct(v): return '–' if v is None else f"{v:.3f}"
 
@@ -260,6 +312,7 @@ def card(self:Task)->str:
              f"- **metric**: {self.primary_metric} ({'higher' if self.higher_is_better else 'lower'} is better); all: {', '.join(self.metrics)}",
              f"- **subsets**: {', '.join(map(str, self.subsets)) or 'none'}",
              f"- **paper** (Qwen3-1.7B base / TREX / Qwen3-235B ref): {_pct(p.get('base'))} / {_pct(p.get('trex'))} / {_pct(p.get('ref'))}"]
+    lines += [f"- **approximate** `{k}`: {v}" for k, v in self.approximate.items()]
     if self.notes: lines += ["", self.notes]
     return "\n".join(lines)
 

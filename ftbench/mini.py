@@ -32,6 +32,7 @@ class MiniTask(Task):
     def load(self, split, path=None, limit=None):
         "Rows of `split`: `train` is the naive pool, every source concatenated."
         if split not in SPLITS: raise FTBenchError(f"unknown split {split!r}{closest(split, SPLITS)} (splits: {', '.join(SPLITS)})")
+        if split == 'full': split = 'test'   # generated data: the test split is the whole test set
         if path is not None: rows = read_rows(Path(path)/f'{split}.jsonl')
         else: rows = [r for v in self.splits()['sources'].values() for r in v] if split == 'train' else self.splits()[split]
         if not rows: raise FTBenchError(f"{self.name}: the {split} split is empty")
@@ -39,7 +40,7 @@ class MiniTask(Task):
     def save(self, path)->Path:
         "Write train/validation/test as JSON Lines under `path`."
         p = Path(path); p.mkdir(parents=True, exist_ok=True)
-        for s in SPLITS: (p/f'{s}.jsonl').write_text(''.join(json.dumps(r) + '\n' for r in self.load(s).to_list()))
+        for s in ('train', 'validation', 'test'): (p/f'{s}.jsonl').write_text(''.join(json.dumps(r) + '\n' for r in self.load(s).to_list()))
         return p
 
 def _ids(rows, prefix):

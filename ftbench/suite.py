@@ -76,7 +76,7 @@ class TOMGBench(Task):
     metrics = ['success_rate', 'validity', 'similarity', 'weighted_success_rate']
     paper = dict(base=0.182, trex=0.681, ref=0.642)
     subsets, subset_col = TOMG_SUBTASKS, 'subtask'
-    split_plan = dict(train=('openmolins', None), validation=('test', 'carve'), test=('test', 'rest'))
+    split_plan = dict(train=('openmolins', None), validation=('test', 'carve'), test=('test', 'rest'), full=('test', None))
     system = ("You are working as an assistant of a chemist user. Follow the chemist's instruction and generate a molecule that meets "
               "the requirements. Answer with a JSON object whose key \"molecule\" holds the SMILES, e.g. {\"molecule\": \"CCO\"}.")
     notes = "Validation = seeded 20% of each subtask file (the benchmark is test-only); train = OpenMolIns-light. Primary = mean of per-subtask success rates (mini vs full data unconfirmed)."
@@ -127,7 +127,7 @@ class OMeBench(Task):
     primary_metric, metrics = 'omes_S_total', ['omes_S_total', 'omes_S_partial', 'V', 'L']
     paper = dict(base=None, trex=0.484, ref=None)
     columns = ['reaction_id', 'reactants_smiles', 'products_smiles', 'conditions', 'mechanism']
-    split_plan = dict(train=('silver', None), validation=('gold', 'carve'), test=('gold', 'rest'))
+    split_plan = dict(train=('silver', None), validation=('gold', 'carve'), test=('gold', 'rest'), full=('gold', None))
     system = "You are an expert organic chemist."
     notes = ("Validation = seeded 20% of oMe-Gold, test = the rest. Which oMeS FT-Bench reports (S_total or S_partial) is unconfirmed. "
              "oMe-Silver expands the same named-reaction templates as Gold: decontaminate by template (`reaction_id` prefix) if you want a clean test. "
@@ -198,6 +198,8 @@ class CSBench(Task):
     columns = ['ID', 'Format', 'Question', 'Answer']
     split_plan = dict(train=None, validation=('valid', None), test=('test', None))
     no_split = "CS-Bench has no training data (only `valid`, 236 items per language); find or synthesise CS exam QA"
+    approximate = {'acc_Fill-in-the-blank': "the official score is a GPT-4 judge's verdict; ftbench checks that the normalised gold answer occurs in the output. Not measurable: no published predictions",
+                   'acc_Open-ended': "the official score is a GPT-4 judge's 1-10 grade; ftbench uses ROUGE-L F against the reference answer. Not measurable: no published predictions"}
     notes = "English files. Fill-in and open-ended scores approximate the official GPT-4 judge (containment, ROUGE-L)."
     def files(self, src): return [(None, f'Dataset/CSBench-EN/{src}.json')]
     def select(self, rows, sub):
@@ -239,7 +241,7 @@ class OpenFinData(Task):
     paper = dict(base=0.494, trex=0.699, ref=None)
     subsets, subset_col = OFD_TASKS, 'task'
     columns = ['question', 'answer']
-    split_plan = dict(train=None, validation=('test', 'carve'), test=('test', 'rest'))
+    split_plan = dict(train=None, validation=('test', 'carve'), test=('test', 'rest'), full=('test', None))
     notes = "Base 0.494 is derived from the paper's +0.205 gain; TREX 0.699 from a secondary listing. The release URL's tag is unconfirmed."
     def files(self, src): return [(s, f'openfindata_release/{s}.json') for s in self.active_subsets()]
     def prompt(self, row):
@@ -333,8 +335,10 @@ class GTA(Task):
     paper = dict(base=0.582, trex=0.652, ref=0.722)
     columns = ['tools', 'files', 'dialogs', 'gt_answer']
     json_cols = ('tools', 'files', 'dialogs', 'gt_answer')
-    split_plan = dict(train=None, validation=('test', 'carve'), test=('test', 'rest'))
+    split_plan = dict(train=None, validation=('test', 'carve'), test=('test', 'rest'), full=('test', None))
     no_split = "GTA has no training data (229 test queries); synthesise tool-use trajectories over the 14 tool signatures"
+    approximate = {'subjective_sim': "the official score is the cosine similarity of sentence embeddings from a Hub model, which cannot be fetched offline; ftbench uses the best ROUGE-L F over the reference answers. Not measurable: no published predictions",
+                   'answer_acc': "mixes objective answers (faithful whitelist/blacklist rule) with the subjective ones scored by the ROUGE-L stand-in. Not measurable: no published predictions"}
     notes = "Step-by-step final-answer accuracy; subjective answers approximated by ROUGE-L (the official embedding model needs the hub); image-generation queries excluded."
     def files(self, src): return [(None, 'dataset.json')]
     def select(self, rows, sub): return [r for r in rows if r.get('gt_answer')]
@@ -369,7 +373,7 @@ class LawBench(Task):
     paper = dict(base=None, trex=0.421, ref=None)
     subsets, subset_col = list(LAWBENCH), 'task'
     columns = ['instruction', 'question', 'answer']
-    split_plan = dict(train=None, validation=('test', 'carve'), test=('test', 'rest'))
+    split_plan = dict(train=None, validation=('test', 'carve'), test=('test', 'rest'), full=('test', None))
     no_split = "LawBench has no training data; use upstream sources (CAIL, JEC-QA, LEVEN...) de-duplicated against the test files"
     notes = "Zero-shot files. Scorers without jieba/rouge-chinese/ChERRANT/cn2an are approximations (see ftbench.scoring)."
     def files(self, src): return [(s, f'data/zero_shot/{s}.json') for s in self.active_subsets()]

@@ -4,19 +4,20 @@
 
 # %% ../nbs/01_store.ipynb #6fad759e
 from __future__ import annotations
-import json, os, sqlite3, time
+import fcntl, json, os, socket, sqlite3, threading, time
 from contextlib import contextmanager
 from pathlib import Path
 from fastcore.basics import patch
 from trex.schema import TrexError
 
 # %% auto #0
-__all__ = ['APP_ID', 'SCHEMA_VERSION', 'DB_NAME', 'Store']
+__all__ = ['APP_ID', 'SCHEMA_VERSION', 'DB_NAME', 'LOCK_NAME', 'Store', 'RunLock']
 
 # %% ../nbs/01_store.ipynb #3c7a9dfc
 APP_ID = 0x54524558  # "TREX"
 SCHEMA_VERSION = 2
 DB_NAME = 'trex.db'
+LOCK_NAME = 'trex.lock'  # held by the one process that writes the run
 
 _SCHEMA_V1 = """
 CREATE TABLE meta  (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -41,8 +42,8 @@ CREATE INDEX nodes_parent ON nodes(parent);
 # %% ../nbs/01_store.ipynb #e49210b6
 class Store:
     "The SQLite database of one run directory."
-    def __init__(self, path, conn): self.path,self.conn = Path(path),conn
-    def __repr__(self): return f"Store('{self.path}')"
+    def __init__(self, path, conn, readonly:bool=False): self.path,self.conn,self.readonly = Path(path),conn,readonly
+    def __repr__(self): return f"Store('{self.path}'{', read-only' if self.readonly else ''})"
     def close(self): self.conn.close()
     def __enter__(self): return self
     def __exit__(self, *a): self.close()
@@ -54,7 +55,7 @@ def _check_existing(db:Path):
         raise TrexError(f"{db} is not a SQLite database (corrupted or a foreign file). Fix: point at a trex run directory, or move that file away to start a new run there.")
     if not head: return None
     try:
-        c = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        c = _connect_ro(db)
         try:
             app,ver = c.execute('PRAGMA application_id').fetchone()[0], c.execute('PRAGMA user_version').fetchone()[0]
             tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -76,17 +77,41 @@ def _connect(db):
     c.execute('PRAGMA synchronous=FULL'); c.execute('PRAGMA busy_timeout=30000')
     return c
 
+def _connect_ro(db):
+    "A read-only connection (`mode=ro`); in a folder nobody may write, one that reads the file as it is (`immutable=1`)."
+    q = 'mode=ro' if os.access(Path(db).parent, os.W_OK) else 'mode=ro&immutable=1'   # WAL needs its -shm file, which a read-only folder cannot hold
+    c = sqlite3.connect(f"file:{Path(db).absolute()}?{q}", uri=True, isolation_level=None, timeout=30, check_same_thread=False)
+    c.execute('PRAGMA busy_timeout=30000')
+    return c
+
+def _writable(run_dir:Path)->bool:
+    "Whether this process may write in `run_dir` (and to its database, when there is one)."
+    db = run_dir/DB_NAME
+    return os.access(run_dir, os.W_OK | os.X_OK) and (not db.exists() or os.access(db, os.W_OK))
+
+def _ro_error(run_dir)->TrexError:
+    return TrexError(f"run_dir: {run_dir} is read-only (this process may not write there). Fix: view it with trex show {run_dir} (or Session.load), or copy it somewhere writable and continue the copy.")
+
 @patch(cls_method=True)
 def open(cls:Store,
-         run_dir,             # the run directory; created if missing
-         create:bool=True):   # create a new database when there is none
+         run_dir,               # the run directory; created if missing
+         create:bool=True,      # create a new database when there is none
+         readonly:bool=None):   # open for reading only (None: when the folder or database is not writable)
     "Open (and create or migrate) the database of `run_dir`."
     run_dir = Path(run_dir)
-    if run_dir.exists() and not run_dir.is_dir(): raise TrexError(f"run_dir {run_dir} is a file. Fix: pass a directory (it is created if missing).")
+    if run_dir.exists() and not run_dir.is_dir(): raise TrexError(f"run_dir: {run_dir} is a file. Fix: pass a directory (it is created if missing), or move the file away.")
     db = run_dir/DB_NAME
-    ver = _check_existing(db) if db.exists() else None
-    if ver is None and not create: raise TrexError(f"{run_dir} holds no trex run ({DB_NAME} missing). Fix: check the path, or create the run first.")
-    run_dir.mkdir(parents=True, exist_ok=True)
+    try: ver = _check_existing(db) if db.exists() else None
+    except PermissionError: raise TrexError(f"run_dir: {db} cannot be read (permission denied). Fix: run as a user who may read it, or copy the run somewhere readable.") from None
+    if ver is None and not create: raise TrexError(f"run_dir: {run_dir} holds no trex run ({DB_NAME} missing). Fix: check the path, or create the run first (trex run / Session.create).")
+    if readonly is None: readonly = ver is not None and not _writable(run_dir)
+    if readonly:
+        if ver is None: raise TrexError(f"run_dir: {run_dir} holds no trex run to read ({DB_NAME} missing). Fix: check the path.")
+        if ver < SCHEMA_VERSION: raise TrexError(f"run_dir: {db} has the older schema {ver} and is read-only, so it cannot be upgraded. Fix: copy the run somewhere writable and open the copy.")
+        return cls(db, _connect_ro(db), readonly=True)
+    try: run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e: raise TrexError(f"run_dir: {run_dir} cannot be created ({e.strerror}). Fix: pick a folder you may write in.") from None
+    if not _writable(run_dir): raise _ro_error(run_dir)
     st = cls(db, _connect(db))
     if ver is None: st._create()
     elif ver < SCHEMA_VERSION: st._migrate(ver)
@@ -94,16 +119,20 @@ def open(cls:Store,
 
 # %% ../nbs/01_store.ipynb #fd12b626
 @contextmanager
-def _tx(conn):
-    conn.execute('BEGIN IMMEDIATE')
+def _tx(conn, run_dir=None):
+    try: conn.execute('BEGIN IMMEDIATE')
+    except sqlite3.OperationalError as e:
+        if 'readonly' in str(e) or 'read-only' in str(e): raise _ro_error(run_dir) from None
+        raise
     try: yield conn
     except BaseException: conn.execute('ROLLBACK'); raise
     else: conn.execute('COMMIT')
 
 @patch
 def tx(self:Store):
-    "A write transaction: all of it commits, or none of it."
-    return _tx(self.conn)
+    "A write transaction: all of it commits, or none of it (a read-only store says so, naming the fix)."
+    if self.readonly: raise _ro_error(self.path.parent)
+    return _tx(self.conn, self.path.parent)
 
 @patch
 def _create(self:Store, version=SCHEMA_VERSION):
@@ -196,3 +225,67 @@ def totals(self:Store, node:str=None)->dict:
     q = 'SELECT COALESCE(SUM(usd),0), COALESCE(SUM(tokens_in),0), COALESCE(SUM(tokens_out),0), COALESCE(SUM(gpu_s),0), COUNT(*) FROM ledger'
     r = self.conn.execute(q + (' WHERE node=?' if node else ''), (node,) if node else ()).fetchone()
     return dict(usd=r[0], tokens_in=r[1], tokens_out=r[2], gpu_s=r[3], n=r[4])
+
+@patch
+def by_node(self:Store)->dict:
+    "The ledger's sums per node ({node: totals}; spend for no node under None)."
+    q = 'SELECT node, SUM(usd), SUM(tokens_in), SUM(tokens_out), SUM(gpu_s), COUNT(*) FROM ledger GROUP BY node ORDER BY MIN(seq)'
+    return {n: dict(usd=u, tokens_in=i, tokens_out=o, gpu_s=g, n=k) for n,u,i,o,g,k in self.conn.execute(q)}
+
+@patch
+def last_seq(self:Store)->int:
+    "The sequence number of the latest event: it moves whenever anything is written."
+    return self.conn.execute('SELECT COALESCE(MAX(seq),0) FROM events').fetchone()[0]
+
+# %% ../nbs/01_store.ipynb #e7542f72
+class RunLock:
+    "One writer per run: an exclusive `flock` on `run_dir/trex.lock`, naming its holder (pid, host, since)."
+    def __init__(self, run_dir): self.path,self.fd,self.depth,self.taken_over,self._t = Path(run_dir)/LOCK_NAME,None,0,None,threading.Lock()
+    def __repr__(self): return f"RunLock('{self.path.parent}', {'held' if self.fd is not None else 'free'})"
+    def __enter__(self): return self.acquire()
+    def __exit__(self, *a): self.release()
+
+def _holder(fd)->dict:
+    "The holder a lock file names ({} when empty or unreadable)."
+    try: os.lseek(fd, 0, 0); return json.loads(os.read(fd, 4096) or b'{}')
+    except (OSError, ValueError): return {}
+
+def _busy_error(run_dir, h)->TrexError:
+    since = time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(h['since'])) if isinstance(h.get('since'), (int, float)) else '?'
+    return TrexError(f"run_dir: {run_dir} is being written by another process (pid {h.get('pid', '?')} on {h.get('host', '?')}, {h.get('what', 'writing')} since {since}). "
+                     "Fix: wait until it is done, or stop that process; viewing it (trex show, Session.load) works meanwhile.")
+
+# %% ../nbs/01_store.ipynb #25c948f7
+@patch
+def acquire(self:RunLock, what:str='writing')->RunLock:
+    "Take the lock (again, when this object holds it), or raise a `TrexError` naming the process that holds it."
+    with self._t:
+        if self.fd is not None: self.depth += 1; return self
+        try: fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError: raise _ro_error(self.path.parent) from None
+        try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError: h = _holder(fd); os.close(fd); raise _busy_error(self.path.parent, h) from None
+        self.taken_over = _holder(fd) or None      # the file names a holder only while one holds it: this one died holding it
+        os.ftruncate(fd, 0); os.pwrite(fd, json.dumps(dict(pid=os.getpid(), host=socket.gethostname(), since=time.time(), what=what)).encode(), 0)
+        self.fd,self.depth = fd,1
+        return self
+
+@patch
+def release(self:RunLock):
+    "Give the lock back (when the outermost holder releases it)."
+    with self._t:
+        if self.fd is None: return
+        self.depth -= 1
+        if self.depth: return
+        os.ftruncate(self.fd, 0); fcntl.flock(self.fd, fcntl.LOCK_UN); os.close(self.fd); self.fd = None
+
+@patch
+def holder(self:RunLock)->dict|None:
+    "Who holds the lock now (pid, host, since, what), or None when nobody does."
+    if not self.path.exists(): return None
+    fd = os.open(self.path, os.O_RDONLY)
+    try:
+        try: fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError: return _holder(fd)
+        fcntl.flock(fd, fcntl.LOCK_UN); return None
+    finally: os.close(fd)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_llm.ipynb #3c691449
 from __future__ import annotations
-import hashlib, importlib, inspect, json, os, re, time, typing, warnings
+import hashlib, importlib, inspect, json, math, os, re, time, typing, warnings
 from pathlib import Path
 from pydantic import BaseModel, Field
 from fastcore.basics import patch
@@ -12,9 +12,10 @@ from fastcore.docments import docments
 from trex.schema import Record, TrexError, validate
 
 # %% auto #0
-__all__ = ['DEFAULT_MODEL', 'PRICES', 'NO_FORCED_TOOL', 'EPH', 'LLMError', 'LLMUnavailable', 'LLMOutputError', 'BudgetExceeded',
-           'ReplayMiss', 'price', 'Usage', 'Ledger', 'Budget', 'check_budget', 'mk_msgs', 'mk_tool', 'parse_json',
-           'Answer', 'LLM', 'est_tokens', 'AnthropicClient', 'OpenAIClient', 'fn_schema', 'req_key', 'ReplayClient']
+__all__ = ['DEFAULT_MODEL', 'PRICES', 'TRANSIENT', 'NO_FORCED_TOOL', 'EPH', 'LLMError', 'LLMUnavailable', 'LLMOutputError',
+           'BudgetExceeded', 'ReplayMiss', 'price', 'Usage', 'Ledger', 'Budget', 'check_budget', 'mk_msgs', 'mk_tool',
+           'parse_json', 'Answer', 'LLM', 'check_url', 'est_tokens', 'read_usage', 'AnthropicClient', 'OpenAIClient',
+           'fn_schema', 'req_key', 'ReplayClient', 'client_from_settings']
 
 # %% ../nbs/05_llm.ipynb #4c0a835e
 class LLMError(TrexError):
@@ -38,7 +39,7 @@ class ReplayMiss(LLMError):
 def _need(mod):
     "Import the optional SDK `mod`, or say how to install it."
     try: return importlib.import_module(mod)
-    except ImportError as e: raise ImportError(f'trex.llm needs the `{mod}` package: pip install "trex[llm]"') from e
+    except ImportError as e: raise ImportError(f'trex.llm needs the `{mod}` package: pip install "trex-ft[llm]"') from e
 
 # %% ../nbs/05_llm.ipynb #30b04e04
 DEFAULT_MODEL = 'claude-sonnet-5-5'
@@ -177,13 +178,35 @@ class Answer:
 
 # %% ../nbs/05_llm.ipynb #acc8b4b2
 class LLM:
-    "What every trex LLM client shares: model, prices, ledger, budget and the latest answer."
-    def _setup(self, model, prices=None, ledger=None, budget=None, maxtok=8192):
+    "What every trex LLM client shares: model, prices, ledger, budget, how long to wait and the latest answer."
+    def _setup(self, model, prices=None, ledger=None, budget=None, maxtok=8192, base_url=None, timeout=None, retries=0):
         self.model,self.prices,self.budget,self.maxtok = model,prices,budget,maxtok
+        self.base_url,self.timeout,self.retries = base_url,timeout,retries
         self.ledger = Ledger() if ledger is None else ledger
         self.use,self.last = Usage(calls=0),None
+    @property
+    def max_retries(self): return self.retries   # the SDKs' name for it
+    @property
+    def server(self)->str: return str(getattr(getattr(self, '_c', None), 'base_url', None) or self.base_url or '?').rstrip('/')
     def __repr__(self): return f"{type(self).__name__}(model={self.model!r}, calls={self.use.calls}, usd={self.use.cost(self.model, self.prices):.4f})"
     def __getstate__(self): raise TypeError(f"{type(self).__name__} holds credentials and is not picklable; build a new one from its settings.")
+
+
+# %% ../nbs/05_llm.ipynb #d502345e
+def check_url(url:str,           # the base URL given to a client (None: the provider's)
+              who:str='client',  # the client, for the message
+              env:str='the API key variable')->str|None: # where the key belongs
+    "`url` when it is an http(s) URL without credentials, else an `LLMError` that never repeats the secret."
+    if url is None: return None
+    from urllib.parse import urlsplit, parse_qsl
+    try: u = urlsplit(str(url)); host = u.hostname
+    except ValueError: raise LLMError(f"{who}: base_url is not a URL. Fix: give e.g. http://localhost:8000/v1.") from None
+    if '@' in u.netloc or any(re.search('key|token|secret|passw|auth|sig', k, re.I) for k,_ in parse_qsl(u.query)):
+        raise LLMError(f"{who}: base_url carries credentials ({u.scheme}://***@{host}/...); trex stores the base URL with the run, never a key. "
+                       f"Fix: give the URL without user:key@ or key parameters, and the key in {env} (or api_key=).")
+    if u.scheme not in ('http', 'https') or not host:
+        raise LLMError(f"{who}: base_url {url!r} is not an http(s) URL. Fix: give e.g. http://localhost:8000/v1.")
+    return str(url)
 
 # %% ../nbs/05_llm.ipynb #45b136a3
 def est_tokens(*parts)->int:
@@ -201,12 +224,13 @@ def _guard(self:LLM, msgs, sys=None, tools=None, maxtok=None, what='call'):
 
 # %% ../nbs/05_llm.ipynb #fc70b407
 @patch
-def _charge(self:LLM, u:Usage, what, node=None):
-    "Add `u` to the client's usage and the ledger; returns its cost."
+def _charge(self:LLM, u:Usage, what, node=None, note=''):
+    "Add `u` to the client's usage and the ledger (with `note` on counts the server did not give); returns its cost."
     usd = u.cost(self.model, self.prices)
     self.use += u
+    if note: warnings.warn(f"{type(self).__name__}: {note} ({self.server})")
     self.ledger.add('llm', usd=usd, tokens_in=u.tokens_in+u.cache_write+u.cache_read, tokens_out=u.tokens_out, node=node,
-                    note=f"{self.model} {what} cache_w={u.cache_write} cache_r={u.cache_read}")
+                    note=f"{self.model} {what} cache_w={u.cache_write} cache_r={u.cache_read}" + (f"; {note}" if note else ''))
     return usd
 
 @patch
@@ -217,6 +241,34 @@ def _answer(self:LLM, result, u0, kind):
     return result
 
 def _diff(a, b): return Usage(*(getattr(a,k)-getattr(b,k) for k in Usage._ks))
+
+# %% ../nbs/05_llm.ipynb #b95f9bd0
+def _tok(u, k, est, bad, null_ok=False):
+    "The count `k` of usage `u` (an object or a dict): a whole number >= 0, else `est` (noted in `bad`)."
+    v = u.get(k, ...) if isinstance(u, dict) else getattr(u, k, ...)
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 and math.isfinite(v): return int(v)
+    if not (null_ok and v in (None, ...)): bad.append(f"{k}={'missing' if v is ... else repr(v)}")
+    return est
+
+def _note(bad, est_in, est_out):
+    return f"usage {', '.join(bad)} from the server: estimated {est_in:,} in, {est_out:,} out" if bad else ''
+
+def read_usage(u,                 # the server's usage object or dict (None: it sent none)
+               est_in:int=0,      # the estimated input tokens of the request
+               est_out:int=0,     # the estimated output tokens of the answer
+               openai:bool=False  # OpenAI's fields (prompt_tokens includes the cached ones)
+              )->tuple:           # (Usage, the note: '' when all counts were good)
+    "The `Usage` of one answer, and a note on the counts that had to be estimated."
+    bad = [] if u is not None else ['missing']
+    if u is None: return Usage(est_in, est_out),_note(bad, est_in, est_out)
+    if openai:
+        p,o = _tok(u, 'prompt_tokens', est_in, bad),_tok(u, 'completion_tokens', est_out, bad)
+        d = u.get('prompt_tokens_details') if isinstance(u, dict) else getattr(u, 'prompt_tokens_details', None)
+        c = min(_tok(d, 'cached_tokens', 0, bad, True), p) if d is not None else 0
+        return Usage(p-c, o, 0, c),_note(bad, est_in, est_out)
+    r = Usage(_tok(u, 'input_tokens', est_in, bad), _tok(u, 'output_tokens', est_out, bad),
+              _tok(u, 'cache_creation_input_tokens', 0, bad, True), _tok(u, 'cache_read_input_tokens', 0, bad, True))
+    return r,_note(bad, est_in, est_out)
 
 # %% ../nbs/05_llm.ipynb #5f39a121
 def _status(e): return getattr(e, 'status_code', None)
@@ -230,13 +282,49 @@ def _scrub(e):
     return e
 
 @patch
+def _redact(self:LLM, s)->str:
+    "`s` cut to 300 characters, without the client's key (a hostile server may echo it)."
+    k,s = getattr(getattr(self, '_c', None), 'api_key', None),str(s)
+    return (s.replace(k, '***') if k and len(k) >= 8 else s)[:300]
+
+@patch
 def _err(self:LLM, e, what='call'):
     "A trex error for the SDK exception `e` (None if it is not an API error)."
-    who,s,msg = type(self).__name__,_status(_scrub(e)),getattr(e, 'message', e)
+    who,s,msg,at = type(self).__name__,_status(_scrub(e)),self._redact(getattr(e, 'message', e)),f"{self.model!r} at {self.server}"
+    if isinstance(e, json.JSONDecodeError):   # status 200, a JSON content type, and no JSON: a proxy's page; not retried
+        return LLMError(f"{who}: the {what} to {at} got status 200 with a body that is not JSON ({self._redact(e.doc)[:120]!r}). Fix: check that base_url is the API's (not a login or proxy page).", e)
     if _is_conn(e) or s in (408, 409, 429) or (s or 0)>=500:
-        return LLMUnavailable(f"{who}: the {what} to {self.model!r} failed after {self.max_retries} retries: {type(e).__name__} {s or ''} {msg}", e)
-    if s==401: return LLMError(f"{who}: the server rejected the API key (401). Fix: set the key in the environment or pass api_key=.", e)
-    if s is not None: return LLMError(f"{who}: the {what} to {self.model!r} failed: {type(e).__name__} {s} {msg}", e)
+        return LLMUnavailable(f"{who}: the {what} to {at} failed after {self.retries} retries: {type(e).__name__} {s or ''} {msg}", e)
+    if s==401: return LLMError(f"{who}: the server at {self.server} rejected the API key (401). Fix: set the key in the environment or pass api_key=.", e)
+    if s is not None: return LLMError(f"{who}: the {what} to {at} failed: {type(e).__name__} {s} {msg}", e)
+
+# %% ../nbs/05_llm.ipynb #26e1995c
+class _Broken(Exception):
+    "An answer that broke after the SDK accepted it (a stalled or cut stream, an error object with status 200): worth another try."
+
+@patch
+def _retry(self:LLM, f, what):
+    "`f()`, called again up to `retries` times when it raises `_Broken`; then `LLMUnavailable`."
+    for i in range(self.retries+1):
+        try: return f()
+        except _Broken as e:
+            if i == self.retries:
+                raise LLMUnavailable(f"{type(self).__name__}: the {what} to {self.model!r} at {self.server} failed after {self.retries} retries: {self._redact(e)}", e.__cause__) from None
+            time.sleep(min(0.5*2**i, 8.))
+
+@patch
+def _bad(self:LLM, why, what, transient=False):
+    "The error for an answer of the wrong shape with status 200: `_Broken` (retried) when `transient`, else `LLMError`."
+    if transient: return _Broken(f"status 200 with {why}")
+    return LLMError(f"{type(self).__name__}: the {what} to {self.model!r} at {self.server} got status 200 with {self._redact(why)}. "
+                    f"Fix: check that base_url is the API's endpoint (a proxy or login page answers otherwise).")
+
+def _field(o, k): return o.get(k) if isinstance(o, dict) else getattr(o, k, None)
+def _keys(o):
+    "The fields an answer came with, for a message."
+    ks = o if isinstance(o, dict) else set(getattr(o, 'model_fields_set', ())) | set(getattr(o, 'model_extra', None) or ())
+    return ', '.join(sorted(ks)[:8]) or type(o).__name__
+TRANSIENT = ('overloaded_error', 'rate_limit_error', 'api_error', 'server_error', 'rate_limit_exceeded', 'timeout')
 
 # %% ../nbs/05_llm.ipynb #71c68da8
 def _check(schema, data, name):
@@ -275,8 +363,8 @@ class AnthropicClient(LLM):
                  model:str=DEFAULT_MODEL, # the Claude model
                  api_key:str=None,        # the API key (default: `ANTHROPIC_API_KEY`); never stored by trex
                  base_url:str=None,       # another endpoint (a proxy, a fake server)
-                 max_retries:int=4,       # SDK retries on 429, 529, 5xx, timeouts and connection errors
-                 timeout:float=600.,      # seconds per request
+                 retries:int=3,           # retries of a failed call: 429, 529, 5xx, timeouts, broken streams
+                 timeout:float=300.,      # seconds the server may keep us waiting (to connect, or between two pieces of an answer)
                  prices:dict=None,        # overrides of `PRICES`
                  ledger=None,             # where charges go (default: an in-memory `Ledger`)
                  budget=None,             # caps checked before each call (`Budget`)
@@ -284,15 +372,18 @@ class AnthropicClient(LLM):
                  cache:bool=True,         # mark the static prefix for prompt caching
                  force_tool:bool=None,    # force the tool with tool_choice (None: unless the model refuses that)
                  effort:str=None,         # output_config effort for every request: low, medium, high... (None: the model's default)
-                 stream_above:int=16000): # stream requests with at least this many max tokens
+                 stream_above:int=16000,  # stream requests with at least this many max tokens
+                 max_retries:int=None):   # the SDK's name for `retries` (wins when given)
         "Create the SDK client; the key is handed to it and kept nowhere else."
         ant = _need('anthropic')
+        check_url(base_url, 'AnthropicClient', 'ANTHROPIC_API_KEY')
         if not (api_key or os.environ.get('ANTHROPIC_API_KEY') or os.environ.get('ANTHROPIC_AUTH_TOKEN')):
             raise LLMError("AnthropicClient: no API key. Fix: set ANTHROPIC_API_KEY in the environment or pass api_key=.")
-        self._setup(model, prices, ledger, budget, maxtok)
-        self.max_retries,self.cache,self.stream_above,self.effort,self._counts = max_retries,cache,stream_above,effort,True
+        retries = retries if max_retries is None else max_retries
+        self._setup(model, prices, ledger, budget, maxtok, base_url, timeout, retries)
+        self.cache,self.stream_above,self.effort,self._counts = cache,stream_above,effort,True
         self.force_tool = not _family(model, NO_FORCED_TOOL) if force_tool is None else force_tool
-        self._c = ant.Anthropic(api_key=api_key, base_url=base_url, max_retries=max_retries, timeout=timeout)
+        self._c = ant.Anthropic(api_key=api_key, base_url=base_url, max_retries=retries, timeout=timeout)
 
 # %% ../nbs/05_llm.ipynb #67652b83
 EPH = {'type': 'ephemeral'}
@@ -311,9 +402,11 @@ def count(self:AnthropicClient, msgs, sys=None, tools=None)->int:
     "Input tokens of a request: the server's `count_tokens`, or an estimate where it has none."
     if self._counts:
         kw = {k:v for k,v in dict(system=sys, tools=tools).items() if v}
-        try: return self._c.with_options(max_retries=0).messages.count_tokens(model=self.model, messages=msgs, **kw).input_tokens
+        try: n = self._c.with_options(max_retries=0).messages.count_tokens(model=self.model, messages=msgs, **kw).input_tokens
         except Exception as e:
             if 400<=(_status(e) or 0)<500: self._counts = False
+        else:
+            if isinstance(n, int) and n >= 0: return n
     return est_tokens(sys, msgs, tools)
 
 # %% ../nbs/05_llm.ipynb #c4e3ee69
@@ -323,21 +416,64 @@ def _kw(self:AnthropicClient, msgs, sys, tools, maxtok, kw):
     if self.effort: kw = kw | dict(output_config={'effort': self.effort, **kw.get('output_config', {})})
     return dict(model=self.model, max_tokens=maxtok, messages=msgs, **kw) | {k:v for k,v in dict(system=sys, tools=tools).items() if v}
 
-def _ausage(u): return Usage(u.input_tokens, u.output_tokens, u.cache_creation_input_tokens or 0, u.cache_read_input_tokens or 0) if u else Usage()
 def _text(m): return ''.join(b.text for b in m.content if b.type=='text')
+def _est_out(m): return est_tokens([b.to_dict() if hasattr(b, 'to_dict') else b for b in m.content])
+
+def _ashape(m):
+    "Why `m` is not a Messages answer, and whether that is worth a retry: (why, transient), or None."
+    if isinstance(m, (str, bytes)): return f"a body that is not JSON ({str(m)[:120]!r})",False
+    if _field(m, 'type')=='error' or _field(m, 'error') is not None:
+        e = _field(m, 'error') or {}
+        return f"an error object ({_field(e, 'type')}: {_field(e, 'message')})",_field(e, 'type') in TRANSIENT
+    c = _field(m, 'content')
+    if not isinstance(c, list) or not all(hasattr(b, 'type') for b in c): return f"JSON that is not a message (fields: {_keys(m)})",False
+
+# %% ../nbs/05_llm.ipynb #044647da
+@patch
+def _get(self:AnthropicClient, kw, what):
+    "One attempt: the message, checked; `_Broken` when it is worth another."
+    streamed = kw['max_tokens'] >= self.stream_above
+    if streamed: return _only(self._texts(kw, what))
+    try: m = self._c.messages.create(**kw)
+    except Exception as e: raise (self._err(e, what) or e) from e
+    if (why := _ashape(m)): raise self._bad(*why[:1], what, why[1])
+    return m
+
+def _only(g):
+    "Run the generator `g` to its end; its return value."
+    while True:
+        try: next(g)
+        except StopIteration as s: return s.value
 
 @patch
+def _texts(self:AnthropicClient, kw, what):
+    "Yield the text of one streamed request; returns its final message. A stall or a cut is `_Broken`."
+    mgr = self._c.messages.stream(**kw)
+    try: s = mgr.__enter__()   # the request itself: the SDK has retried its failures
+    except Exception as e: raise (self._err(e, what) or e) from e
+    try:
+        done = False
+        try:
+            for ev in s:
+                if ev.type == 'text': yield ev.text
+                done |= ev.type == 'message_stop'
+            m = s.get_final_message()
+        except Exception as e: raise _Broken(f"the stream broke off: {type(e).__name__}: {e}") from e
+        if not done: raise _Broken("the stream ended before its message_stop event (the connection was cut)")
+        return m
+    finally: mgr.__exit__(None, None, None)
+
+
+# %% ../nbs/05_llm.ipynb #ae5d5874
+@patch
 def _send(self:AnthropicClient, msgs, sys=None, tools=None, maxtok=None, what='call', node=None, **kw):
-    "Check the budget, send one Messages request (streamed when long), charge it; returns the message."
+    "Check the budget, send one Messages request (streamed when long, retried when broken), charge it; returns the message."
     maxtok = maxtok or self.maxtok
     self._guard(msgs, sys, tools, maxtok, what)
     kw = self._kw(msgs, sys, tools, maxtok, kw)
-    try:
-        if maxtok >= self.stream_above:
-            with self._c.messages.stream(**kw) as s: m = s.get_final_message()
-        else: m = self._c.messages.create(**kw)
-    except Exception as e: raise (self._err(e, what) or e) from e
-    self._charge(_ausage(m.usage), what, node)
+    m = self._retry(lambda: self._get(kw, what), what)
+    u,note = read_usage(_field(m, 'usage'), est_tokens(sys, msgs, tools), _est_out(m))
+    self._charge(u, what, node, note)
     return m
 
 # %% ../nbs/05_llm.ipynb #4d3eec0c
@@ -385,6 +521,24 @@ def _repair(self:AnthropicClient, m, err, name):
     res = [dict(type='tool_result', tool_use_id=b.id, content=err, is_error=True) for b in m.content if b.type=='tool_use']
     return [dict(role='assistant', content=blocks), dict(role='user', content=res+[dict(type='text', text=fix if res else f"{err}\n{fix}")])]
 
+# %% ../nbs/05_llm.ipynb #5633ca16
+@patch
+def _restream(self:LLM, open_, what):
+    "Yield the text of the stream `open_()`, opened again (up to `retries` times) when it breaks before any text; returns its result."
+    for i in range(self.retries+1):
+        n = 0
+        try:
+            g = open_()
+            while True:
+                try: t = next(g)
+                except StopIteration as s: return s.value
+                n += len(t); yield t
+        except _Broken as e:
+            if n or i == self.retries:
+                why = f"after {n:,} characters of the answer (not retried: they were already read)" if n else f"after {self.retries} retries"
+                raise LLMUnavailable(f"{type(self).__name__}: the {what} to {self.model!r} at {self.server} broke off {why}: {self._redact(e)}", e.__cause__) from None
+            time.sleep(min(0.5*2**i, 8.))
+
 # %% ../nbs/05_llm.ipynb #be10530c
 @patch
 def stream(self:AnthropicClient,
@@ -397,12 +551,9 @@ def stream(self:AnthropicClient,
     msgs,sys,maxtok = mk_msgs(msgs),self._sys(sp),maxtok or self.maxtok
     self._guard(msgs, sys, None, maxtok, 'stream')
     kw,u0 = self._kw(msgs, sys, None, maxtok, kw),self.use
-    try:
-        with self._c.messages.stream(**kw) as s:
-            yield from s.text_stream
-            m = s.get_final_message()
-    except Exception as e: raise (self._err(e, 'stream') or e) from e
-    self._charge(_ausage(m.usage), 'stream', node)
+    m = yield from self._restream(lambda: self._texts(kw, 'stream'), 'stream')
+    u,note = read_usage(m.usage, est_tokens(sys, msgs), _est_out(m))
+    self._charge(u, 'stream', node, note)
     self._answer(_text(m), u0, 'stream')
 
 # %% ../nbs/05_llm.ipynb #4694e750
@@ -414,20 +565,23 @@ class OpenAIClient(LLM):
                  api_key:str=None,        # the key (default: `OPENAI_API_KEY`, else a placeholder); never stored by trex
                  tools:bool|str='auto',   # function calling: True, False (JSON in text) or "auto"
                  json_format:str=None,    # in text mode, also send response_format: "json_object" or "json_schema"
-                 max_retries:int=4,       # SDK retries on 429, 5xx, timeouts and connection errors
-                 timeout:float=600.,      # seconds per request
+                 retries:int=3,           # retries of a failed call: 429, 5xx, timeouts, broken streams
+                 timeout:float=300.,      # seconds the server may keep us waiting (to connect, or between two pieces of an answer)
                  prices:dict=None,        # overrides of `PRICES` (unknown models cost $0, with a warning)
                  ledger=None,             # where charges go (default: an in-memory `Ledger`)
                  budget=None,             # caps checked before each call (`Budget`)
                  maxtok:int=8192,         # default maximum output tokens
-                 maxtok_arg:str=None):    # the request field for it (default: max_completion_tokens on OpenAI, else max_tokens)
+                 maxtok_arg:str=None,     # the request field for it (default: max_completion_tokens on OpenAI, else max_tokens)
+                 max_retries:int=None):   # the SDK's name for `retries` (wins when given)
         "Create the SDK client; the key is handed to it and kept nowhere else."
         oai = _need('openai')
-        self._setup(model, prices, ledger, budget, maxtok)
-        self.max_retries,self.tools,self.json_format = max_retries,tools,json_format
+        check_url(base_url, 'OpenAIClient', 'OPENAI_API_KEY')
+        retries = retries if max_retries is None else max_retries
+        self._setup(model, prices, ledger, budget, maxtok, base_url, timeout, retries)
+        self.tools,self.json_format = tools,json_format
         self.maxtok_arg = maxtok_arg or ('max_completion_tokens' if base_url is None else 'max_tokens')
         self._c = oai.OpenAI(api_key=api_key or os.environ.get('OPENAI_API_KEY') or 'sk-no-key', base_url=base_url,
-                             max_retries=max_retries, timeout=timeout)
+                             max_retries=retries, timeout=timeout)
 
 # %% ../nbs/05_llm.ipynb #baa646fb
 @patch
@@ -435,21 +589,35 @@ def count(self:OpenAIClient, msgs, sys=None, tools=None)->int:
     "Input tokens of a request: characters / 4."
     return est_tokens(sys, msgs, tools)
 
-def _ousage(u):
-    if not u: return Usage()
-    c = getattr(getattr(u, 'prompt_tokens_details', None), 'cached_tokens', None) or 0
-    return Usage(u.prompt_tokens-c, u.completion_tokens, 0, c)
-
 def _omsgs(sp, msgs): return ([dict(role='system', content='\n\n'.join(_listify(sp)))] if sp else []) + mk_msgs(msgs)
+
+def _oshape(r):
+    "Why `r` is not a chat completion, and whether that is worth a retry: (why, transient), or None."
+    if isinstance(r, (str, bytes)): return f"a body that is not JSON ({str(r)[:120]!r})",False
+    if (e := _field(r, 'error')) is not None:
+        code = _field(e, 'code') if isinstance(e, dict) or hasattr(e, 'code') else None
+        return f"an error object ({_field(e, 'type')}: {_field(e, 'message') or e})",_field(e, 'type') in TRANSIENT or str(code) in ('429', '500', '502', '503', '504')
+    cs = _field(r, 'choices')
+    if not isinstance(cs, list) or not cs or _field(cs[0], 'message') is None: return f"JSON that is not a chat completion (fields: {_keys(r)}; choices: {cs!r:.60})",False
+
+@patch
+def _get(self:OpenAIClient, kw, what):
+    "One attempt: the completion, checked; `_Broken` when it is worth another."
+    try: r = self._c.chat.completions.create(**kw)
+    except Exception as e: raise (self._err(e, what) or e) from e
+    if (why := _oshape(r)): raise self._bad(why[0], what, why[1])
+    return r
+
+def _oest(m): return est_tokens(_field(m, 'content'), [t.to_dict() for t in (_field(m, 'tool_calls') or []) if hasattr(t, 'to_dict')])
 
 @patch
 def _send(self:OpenAIClient, msgs, sp='', maxtok=None, what='call', node=None, **kw):
-    "Check the budget, send one chat completion, charge it; returns the completion."
+    "Check the budget, send one chat completion (retried when broken), charge it; returns the completion."
     maxtok,msgs = maxtok or self.maxtok,_omsgs(sp, msgs)
     self._guard(msgs, None, kw.get('tools'), maxtok, what)
-    try: r = self._c.chat.completions.create(model=self.model, messages=msgs, **{self.maxtok_arg: maxtok}, **kw)
-    except Exception as e: raise (self._err(e, what) or e) from e
-    self._charge(_ousage(r.usage), what, node)
+    r = self._retry(lambda: self._get(dict(model=self.model, messages=msgs, **{self.maxtok_arg: maxtok}, **kw), what), what)
+    u,note = read_usage(_field(r, 'usage'), est_tokens(msgs, kw.get('tools')), _oest(r.choices[0].message), openai=True)
+    self._charge(u, what, node, note)
     return r
 
 # %% ../nbs/05_llm.ipynb #5fb89d13
@@ -508,6 +676,25 @@ def _repair(self:OpenAIClient, turn, err, name):
 
 # %% ../nbs/05_llm.ipynb #458488ad
 @patch
+def _otexts(self:OpenAIClient, kw, what):
+    "Yield the text of one streamed completion; returns its usage. A stall, a cut or an error event is `_Broken`."
+    try: it = self._c.chat.completions.create(**kw, stream=True, stream_options=dict(include_usage=True))
+    except Exception as e: raise (self._err(e, what) or e) from e
+    u,done = None,False
+    try:
+        for ch in it:
+            if _field(ch, 'error') is not None: raise _Broken(f"an error event in the stream: {_field(ch, 'error')}")
+            if ch.usage: u = ch.usage
+            c = ch.choices[0] if ch.choices else None
+            done |= bool(c and c.finish_reason)
+            if c and c.delta and c.delta.content: yield c.delta.content
+    except _Broken: raise
+    except Exception as e: raise _Broken(f"the stream broke off: {type(e).__name__}: {e}") from e
+    finally: getattr(it, 'close', lambda: None)()
+    if not done: raise _Broken("the stream ended without a finish_reason (the connection was cut)")
+    return u
+
+@patch
 def stream(self:OpenAIClient,
            msgs,             # a prompt, a list of turns, or message dicts
            sp='',            # the system prompt
@@ -517,16 +704,18 @@ def stream(self:OpenAIClient,
     "Yield the text of a long answer as it arrives."
     maxtok,msgs,u0 = maxtok or self.maxtok,_omsgs(sp, msgs),self.use
     self._guard(msgs, None, None, maxtok, 'stream')
-    out,u = [],None
-    try:
-        for ch in self._c.chat.completions.create(model=self.model, messages=msgs, **{self.maxtok_arg: maxtok}, stream=True,
-                                                  stream_options=dict(include_usage=True), **kw):
-            if ch.usage: u = ch.usage
-            t = ch.choices[0].delta.content if ch.choices else None
-            if t: out.append(t); yield t
-    except Exception as e: raise (self._err(e, 'stream') or e) from e
-    self._charge(_ousage(u) if u else Usage(est_tokens(msgs), len(''.join(out))//4), 'stream', node)
+    out = []
+    u = yield from _tap(self._restream(lambda: self._otexts(dict(model=self.model, messages=msgs, **{self.maxtok_arg: maxtok}, **kw), 'stream'), 'stream'), out)
+    u,note = read_usage(u, est_tokens(msgs), len(''.join(out))//4, openai=True)
+    self._charge(u, 'stream', node, note)
     self._answer(''.join(out), u0, 'stream')
+
+def _tap(g, out):
+    "Yield the pieces of generator `g`, keeping them in `out`; returns its return value."
+    while True:
+        try: t = next(g)
+        except StopIteration as s: return s.value
+        out.append(t); yield t
 
 # %% ../nbs/05_llm.ipynb #bfcf64bb
 def fn_schema(f)->type[BaseModel]:
@@ -735,3 +924,30 @@ def toolloop(self:ReplayClient,
     self._save(k, 'toolloop', sp, self.inner.last.msgs, tool, res, self.inner.last.usage, kw=kw)
     self.last = self.inner.last
     return res
+
+# %% ../nbs/05_llm.ipynb #6e4124d3
+_OPTS = dict(anthropic='model base_url timeout retries maxtok cache effort stream_above prices'.split(),
+             openai='model base_url timeout retries maxtok tools json_format maxtok_arg prices'.split())
+
+@patch
+def settings(self:LLM)->dict:
+    "What builds this client again (`client_from_settings`): its kind, model, base URL, timeout, retries and options; never the key."
+    kind = {'AnthropicClient': 'anthropic', 'OpenAIClient': 'openai'}.get(type(self).__name__)
+    if kind is None: raise TrexError(f"{type(self).__name__}: no settings to store; give the run an AnthropicClient, OpenAIClient or ReplayClient.")
+    return dict(kind=kind, **{k: getattr(self, k) for k in _OPTS[kind]})
+
+@patch
+def settings(self:ReplayClient)->dict:
+    "A replay client's settings: its file, mode and model, and its inner client's."
+    return dict(kind='replay', path=str(self.path), mode=self.mode, model=self.model, inner=self.inner.settings() if self.inner else None)
+
+def client_from_settings(d:dict,  # what `settings()` returned
+                         **kw)->LLM: # more arguments: ledger, budget, api_key...
+    "The client that `d` describes, built again (the key from the environment, or `api_key=`)."
+    kind,rest = d.get('kind'),{k:v for k,v in d.items() if k!='kind'}
+    if kind == 'replay':
+        inner = client_from_settings(rest['inner'], **kw) if rest.get('inner') else None
+        return ReplayClient(rest['path'], inner, rest.get('mode', 'replay'), rest.get('model'))
+    if kind not in _OPTS: raise TrexError(f"llm settings: unknown kind {kind!r}. Fix: one of anthropic, openai, replay (as settings() writes them).")
+    if (bad := set(rest) - set(_OPTS[kind])): raise TrexError(f"llm settings: unknown field(s) {', '.join(sorted(bad))} for {kind}. Fix: use the dict that settings() returned.")
+    return (AnthropicClient if kind == 'anthropic' else OpenAIClient)(**rest, **kw)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/20_executor.ipynb #e2470364
 from __future__ import annotations
-import json, math, shutil, time
+import json, math, re, shutil, time
 from pathlib import Path
 from trex.schema import Metric, Plan, TrainConfig, TrexError, Variant, VariantResult, validate
 from trex.models import resolve_model
@@ -30,11 +30,13 @@ class Executor:
                  eval_batch:int=16,           # generation batch size
                  loss_rows:int=64,            # validation rows for the evaluation loss during training
                  n_boot:int=1000,             # bootstrap resamples for the intervals
-                 k_bad:int=8):                # bad cases kept per variant
+                 k_bad:int=8,                 # bad cases kept per variant
+                 data_roots=()):              # folders whose files a recipe may read (the task's pools and Hub ids always)
         self.run_dir, self.task, self.model, self.llm = Path(run_dir), task, model, llm
         self.runner = runner or LocalRunner()
         self.eval_limit,self.test_limit,self.max_new_tokens,self.eval_batch = eval_limit,test_limit,max_new_tokens,eval_batch
         self.loss_rows,self.n_boot,self.k_bad,self._rows = loss_rows,n_boot,k_bad,{}
+        self.data_roots = [str(Path(r).expanduser().resolve()) for r in data_roots or ()]
     def __repr__(self): return f"Executor({self.run_dir.name}, task={getattr(self.task, 'name', type(self.task).__name__)}, model={self.model})"
 
 # %% ../nbs/20_executor.ipynb #0ee5c678
@@ -42,8 +44,8 @@ from fastcore.basics import patch
 
 @patch
 def build_data(self:Executor, recipe)->tuple:
-    "Build `recipe` (cached by its key) for this task: (path, BuildReport, cache hit?)."
-    return build_data(recipe, self.run_dir/'data', self.task, self.llm)
+    "Build `recipe` (cached by its key) for this task, reading local files under `data_roots` only: (path, BuildReport, cache hit?)."
+    return build_data(recipe, self.run_dir/'data', self.task, self.llm, roots=self.data_roots)
 
 # %% ../nbs/20_executor.ipynb #f28944b1
 @patch
@@ -78,6 +80,11 @@ def _max_new(self:Executor)->int:
 @patch
 def _dir(self:Executor, node_id, variant)->Path: return self.run_dir/'nodes'/str(node_id)/variant
 
+def _node_id(nid)->str:
+    "`nid` when it is a node id (letters, digits, _ and -), else a `TrexError`: a path must not reach the run's files."
+    if not isinstance(nid, str) or not re.fullmatch(r'[A-Za-z0-9_\-]{1,64}', nid): raise TrexError(f"init_from: {nid!r} is not a node id of this run. Fix: name a node such as 'n1' (see the tree), or drop init_from.")
+    return nid
+
 @patch
 def results(self:Executor, node_id)->list:
     "The stored `VariantResult`s of a node."
@@ -87,6 +94,7 @@ def results(self:Executor, node_id)->list:
 @patch
 def adapter(self:Executor, node_id)->str|None:
     "The adapter folder of a node's best ok variant, or None."
+    _node_id(node_id)
     ok = [r for r in self.results(node_id) if r.status == 'ok' and r.val is not None and 'adapter' in r.artifacts]
     if not ok: return None
     best = max(ok, key=lambda r: r.val.value if r.val.higher_is_better else -r.val.value)

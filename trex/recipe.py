@@ -349,6 +349,28 @@ class Recipe:
     def __repr__(self): return f"Recipe({' -> '.join(o.op for o in self.ops) or 'empty'}; {self.hash})"
     def __len__(self): return len(self.ops)
 
+# %% ../nbs/11_recipe.ipynb #7941f230
+from fastcore.basics import patch
+
+def _hub_ok(hub)->bool: return bool(re.fullmatch(r'[A-Za-z0-9][\w.\-]*(/[\w.\-]+)?', hub)) and '..' not in hub and not os.path.exists(hub)
+
+@patch
+def allowed(self:Recipe,
+            roots=None):   # folders whose files the recipe may read (None: any file)
+    "Raise a `TrexError` naming the step when the recipe would read a local file outside `roots`; nothing is read."
+    if roots is None: return self
+    rs = [Path(r).expanduser().resolve() for r in roots]
+    for i,o in enumerate(self.ops):
+        for j,s in ([(None, o)] if isinstance(o, Source) else list(enumerate(getattr(o, 'sources', [])))):
+            step = f"recipe[{i}] ({o.op})" + (f".sources.{j}" if j is not None else '')
+            if s.hub is not None and not _hub_ok(s.hub): raise TrexError(f"{step}.hub: {s.hub!r} is not a Hugging Face dataset id (a local path?); nothing was read. Fix: name a Hub id such as 'org/name', or a file under the run's data roots with path=.")
+            if s.path is None: continue
+            p = Path(s.path).expanduser().resolve()
+            if not any(p.is_relative_to(r) for r in rs):
+                where = ', '.join(map(str, rs)) or 'none named'
+                raise TrexError(f"{step}.path: {s.path} is outside the run's data roots ({where}); nothing was read. Fix: use the task's pools or a Hub id, or name the folder when creating the session: Session.create(..., data_roots=['<folder>']).")
+    return self
+
 # %% ../nbs/11_recipe.ipynb #e85c2f9e
 def _short(v, n=80):
     if isinstance(v, str): return v if len(v) <= n else v[:n] + '…'
@@ -378,16 +400,19 @@ from fastcore.basics import patch
 def build(self:Recipe,
           task=None,    # the task (ftbench protocol): splits, pools, prompt format, text fields
           llm=None,     # LLM client for `synthesize`: a callable text -> text
-          n_examples:int=2  # example rows kept in the report after each step
+          n_examples:int=2, # example rows kept in the report after each step
+          roots=None    # folders local files may come from (None: any; see `allowed`)
          ):             # (DatasetDict with `train` and maybe `dev`, BuildReport)
     "Apply the steps in order; return the data and a report of rows in and out per step."
     datasets, = need('datasets')
     ctx, ds, steps = Ctx(task, llm), None, []
     if not self.ops: raise TrexError("recipe: no steps. Fix: start with a source, e.g. {'op': 'source', 'split': 'train'}.")
+    self.allowed(roots)
     for i,o in enumerate(self.ops):
         ctx.step, ctx.notes, n0, t0 = f"recipe[{i}] ({o.op})", {}, 0 if ds is None else len(ds), time.time()
         if ds is None and not isinstance(o, (Source, Mix)): raise TrexError(f"{ctx.step}: there is no data yet. Fix: put a source (or mix) first.")
         ds = o.apply(ds, ctx)
+        if len(ds) == 0: raise TrexError(f"{ctx.step}: no rows left ({n0} in). Fix: loosen or drop this step, or start from a bigger source; a training set cannot be empty.")
         steps.append(dict(i=i, op=o.op, rows_in=n0, rows_out=len(ds), notes=ctx.notes, seconds=round(time.time()-t0, 3),
                           examples=[_short(ds[j]) for j in range(min(n_examples, len(ds)))]))
     if len(ds) > MAX_ROWS:
@@ -413,17 +438,18 @@ def build_data(recipe,            # a `Recipe` or a list of operator mappings
                root,              # folder that holds built data sets, one per key
                task=None,         # the task
                llm=None,          # LLM client for `synthesize`
-               ensure_format:bool=True  # append a `format` step when the recipe has none
+               ensure_format:bool=True, # append a `format` step when the recipe has none
+               roots=None         # folders local files may come from (None: any; see `Recipe.allowed`)
               )->tuple:           # (path of the built DatasetDict, BuildReport, cache hit?)
     "Build `recipe` into `root/<key>` once; later calls with the same key reuse it."
-    recipe = Recipe(recipe)
+    recipe = Recipe(recipe).allowed(roots)
     if ensure_format and not any(o.op == 'format' for o in recipe.ops): recipe = Recipe(recipe.ops + [Format()])
     k = recipe.key(task)
     path = Path(root)/k
     if (path/'report.json').exists():
         rep = json.loads((path/'report.json').read_text())
         return path, BuildReport(rep['steps'], rep['key']), True
-    dd, rep = recipe.build(task, llm)
+    dd, rep = recipe.build(task, llm, roots=roots)
     tmp = path.with_name(f"{k}.tmp{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     dd.save_to_disk(str(tmp))

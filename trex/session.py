@@ -4,7 +4,9 @@
 
 # %% ../nbs/30_session.ipynb #0728475d
 from __future__ import annotations
-import json, sys, threading, time
+import json, math, os, platform, statistics, sys, threading, time
+from contextlib import contextmanager
+from urllib.parse import urlsplit
 from pathlib import Path
 from fastcore.basics import patch
 from typing import Literal
@@ -12,9 +14,11 @@ from pydantic import Field
 from trex.schema import *
 from trex.tree import *
 from trex.llm import Budget
+from trex.store import RunLock
+from trex.recipe import MAX_ROWS
 
 # %% auto #0
-__all__ = ['Gate', 'policy_spec', 'policy_of', 'Session', 'check_task']
+__all__ = ['FLOPS', 'Gate', 'Limits', 'policy_spec', 'policy_of', 'Session', 'check_task']
 
 # %% ../nbs/30_session.ipynb #5e6e5c41
 class Gate(Record):
@@ -23,6 +27,7 @@ class Gate(Record):
     max_usd: float|None = Field(None, ge=0)        # rule: wait when the plan's projected dollars exceed this
     max_gpu_hours: float|None = Field(None, ge=0)  # rule: wait when its projected GPU hours exceed this
     on_method_change: bool = False     # rule: wait when a variant's training method differs from the parent's best
+    over_limits: Literal['refuse', 'wait'] = 'refuse'   # a plan over the session's `Limits`: refused (recorded, pruned), or waits for a person
 
     @classmethod
     def of(cls, g):
@@ -37,11 +42,20 @@ class Gate(Record):
         if self.mode=='auto': return None
         if self.mode=='each': return 'every plan waits (gate "each")'
         if self.max_usd is not None and cost['usd'] > self.max_usd: return f"projected ${cost['usd']:.2f} > ${self.max_usd:.2f}"
-        if self.max_gpu_hours is not None and cost['gpu_hours'] > self.max_gpu_hours: return f"projected {cost['gpu_hours']:.2f} GPU h > {self.max_gpu_hours:.2f}"
+        if self.max_gpu_hours is not None and cost['gpu_hours'] > self.max_gpu_hours: return f"projected {cost['gpu_hours']:.3g} GPU h > {self.max_gpu_hours:.3g}"
         if self.on_method_change and parent is not None and parent.plan.variants:
             pm = {v.config.method for v in parent.plan.variants}
             if any(v.config.method not in pm for v in plan.variants): return "the plan changes the training method"
         return None
+
+# %% ../nbs/30_session.ipynb #45ef8919
+class Limits(Record):
+    "Caps on the size of a plan: per variant (steps, tokens, hours) and per round (hours, rows)."
+    max_steps: int = Field(20_000, ge=1)            # optimizer steps per variant
+    max_tokens: int = Field(200_000_000, ge=1)      # tokens trained per variant (steps x batch x max_length)
+    max_hours: float = Field(6.0, gt=0)             # projected hours per variant (the runner's timeout is 6 h)
+    round_hours: float = Field(12.0, gt=0)          # projected hours of a round, all its variants
+    max_rows: int = Field(MAX_ROWS, ge=1, le=MAX_ROWS)  # rows of a round's data
 
 # %% ../nbs/30_session.ipynb #ec068826
 _POLICIES = {'uct': UCT, 'greedy': Greedy, 'sequential': Sequential, 'random': RandomPolicy}
@@ -58,11 +72,21 @@ def policy_of(spec:dict)->Policy:
     spec = dict(spec); return _POLICIES[spec.pop('name')](**spec)
 
 class Session:
-    "One fine-tuning run: a tree, a Researcher, an Executor, a budget and a gate."
-    def __init__(self, tree:SearchTree, researcher, executor, budget:Budget, gate:Gate, policy:Policy, cfg:dict):
-        self.tree,self.researcher,self.executor,self.budget,self.gate,self.policy,self.cfg = tree,researcher,executor,budget,gate,policy,cfg
-        self.message,self.width = '',cfg.get('width', 1)
+    "One fine-tuning run: a tree, a Researcher, an Executor, a budget, limits and a gate."
+    def __init__(self, tree:SearchTree, researcher, executor, budget:Budget, gate:Gate, policy:Policy, cfg:dict, limits:Limits=None):
+        self.tree,self.researcher,self.executor,self.gate,self.policy,self.cfg = tree,researcher,executor,gate,policy,cfg
+        self.limits,self.message,self.width = limits or Limits(),'',cfg.get('width', 1)
         self._busy,self._lock = set(),threading.Lock()   # nodes executing in this process (the panel runs them in a thread)
+        self._wlock,self._seen,self._hw,self._model,self._sizes = RunLock(tree.store.path.parent),tree.store.last_seq(),None,None,{}
+        self.budget = budget
+    @property
+    def budget(self)->Budget: return self._budget
+    @budget.setter
+    def budget(self, b):
+        "Set the budget; the LLM clients then charge every call to the run's ledger and check it against `b` before sending."
+        self._budget = b
+        for c in {id(o): o for o in (getattr(self.researcher, 'llm', None), self.executor.llm) if o is not None}.values():
+            if hasattr(c, 'ledger') and hasattr(c, 'budget'): c.ledger,c.budget = self.tree.store,b
     def __repr__(self): return f"Session('{self.tree.store.path.parent}', task={self.cfg['task']}, model={self.cfg['model']}, {len(self.tree)} nodes)"
     def _repr_markdown_(self):
         return f"**Session** `{self.tree.store.path.parent}`: {self.cfg['requirement']}\n\n" + (f"> {self.message}\n\n" if self.message else '') + self.tree._repr_markdown_()
@@ -89,8 +113,23 @@ def _researcher(kind, llm, tree, task, seed, config=None):
     return Researcher(llm, tree, task)
 
 def _llm_spec(r):
-    if r is None or r=='offline': return 'offline', None
-    return type(r).__name__, r
+    "The Researcher's kind, its client, and the client's settings to store (never a key; a base URL with credentials is refused)."
+    if r is None or r=='offline': return 'offline', None, None
+    s = r.settings() if hasattr(r, 'settings') else dict(model=getattr(r, 'model', None), base_url=getattr(r, 'base_url', None))
+    u = urlsplit(str(s.get('base_url') or ''))
+    if u.username or u.password: raise TrexError("researcher: the client's base URL holds credentials (user:password@). Fix: give the key through the environment (ANTHROPIC_API_KEY or OPENAI_API_KEY) and a base URL without them.")
+    return type(r).__name__, r, {k: v for k,v in s.items() if 'key' not in k.lower()}
+
+def _roots(data_roots)->list:
+    "The data roots as absolute folders, each checked to exist."
+    if data_roots is None: return []
+    if isinstance(data_roots, (str, Path)): data_roots = [data_roots]
+    out = []
+    for r in data_roots:
+        p = Path(r).expanduser().resolve()
+        if not p.is_dir(): raise TrexError(f"data_roots: {r} is not a folder. Fix: name existing folders whose files plans may read, e.g. data_roots=['data/'].")
+        out.append(str(p))
+    return out
 
 def _holds_run(run_dir)->bool:
     "Does `run_dir`'s database hold a run? (Not when a kill stopped `create` before it stored the settings: no settings, no nodes.)"
@@ -116,7 +155,9 @@ def create(cls:Session,
            eval_limit:int|None=None,       # validation rows scored per variant (None: all)
            test_limit:int|None=None,       # test rows scored (None: all; 0: none)
            runner=None,                    # the Executor's runner (default: LocalRunner())
-           width:int=1)->Session:          # nodes executed at once (through the runner); 1: one after another
+           width:int=1,                    # nodes executed at once (through the runner); 1: one after another
+           limits=None,                    # `Limits` (or dict): steps, tokens, hours per variant; hours, rows per round
+           data_roots=None)->Session:      # folders whose files a plan may read (besides the task's pools and Hub ids)
     "Start a new run in `run_dir`."
     from trex.executor import Executor
     if not str(run_dir).strip(): raise TrexError("run_dir: empty. Fix: pass a directory for the run, e.g. 'runs/notes'.")
@@ -132,30 +173,34 @@ def create(cls:Session,
         if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < lo): raise TrexError(f"{k}: {v!r} is not a number of rows. Fix: None (all rows) or an integer >= {lo}.")
     if isinstance(researcher, str) and researcher!='offline': raise TrexError(f"researcher: {researcher!r} is neither 'offline' nor an LLM client. Fix: researcher='offline', or a client such as AnthropicClient(model=...).")
     budget,gate,pspec = validate(Budget, budget or {}, 'budget'),Gate.of(gate),policy_spec(policy)
-    config = validate(TrainConfig, config or {}, 'config')
-    kind,llm = _llm_spec(researcher)
+    config,lim,roots = validate(TrainConfig, config or {}, 'config'),validate(Limits, limits or {}, 'limits'),_roots(data_roots)
+    kind,llm,settings = _llm_spec(researcher)
     cfg = dict(requirement=requirement or t.requirement, task=getattr(t, 'name', str(task)), subset=subset, model=str(model),
                seed=seed, config=config.model_dump(exclude_defaults=True), eval_limit=eval_limit, test_limit=test_limit, researcher=kind, width=width,
-               llm=dict(model=getattr(llm, 'model', None), base_url=str(getattr(llm, 'base_url', None) or '')) if llm else None)
+               llm=settings, data_roots=roots)
     tree = SearchTree.open(run_dir)
-    for k,v in dict(session=cfg, budget=budget.model_dump(), gate=gate.model_dump(), policy=pspec).items(): tree.store.set_meta(k, v)
+    for k,v in dict(session=cfg, budget=budget.model_dump(), gate=gate.model_dump(), policy=pspec, limits=lim.model_dump()).items(): tree.store.set_meta(k, v)
     return cls._build(tree, t, llm, runner)
 
 @patch(cls_method=True)
 def _build(cls:Session, tree, task, llm, runner):
     from trex.executor import Executor
     st = tree.store; cfg = st.meta('session')
-    ex = Executor(st.path.parent, task, model=cfg['model'], runner=runner, llm=llm, eval_limit=cfg['eval_limit'], test_limit=cfg['test_limit'])
+    ex = Executor(st.path.parent, task, model=cfg['model'], runner=runner, llm=llm, eval_limit=cfg['eval_limit'], test_limit=cfg['test_limit'],
+                  data_roots=cfg.get('data_roots') or ())
     r = _researcher(cfg['researcher'], llm, tree, task, cfg['seed'], cfg.get('config'))
-    return cls(tree, r, ex, validate(Budget, st.meta('budget'), 'budget'), Gate.of(st.meta('gate')), policy_of(st.meta('policy')), cfg)
+    return cls(tree, r, ex, validate(Budget, st.meta('budget'), 'budget'), Gate.of(st.meta('gate')), policy_of(st.meta('policy')), cfg,
+               validate(Limits, st.meta('limits', {}), 'limits'))
 
 @patch(cls_method=True)
 def load(cls:Session,
          run_dir,               # a run directory made by `Session.create`
          researcher=None,       # the LLM client again, for a run with an LLM Researcher
-         runner=None)->Session: # the Executor's runner
-    "Open an existing run and continue where it stopped."
-    tree = SearchTree.open(run_dir, create=False)
+         runner=None,           # the Executor's runner
+         readonly:bool=None)->Session: # only view it (None: when this process may not write there)
+    "Open an existing run and continue where it stopped (or view it: loading takes no lock, writing does)."
+    from trex.store import Store
+    tree = SearchTree(Store.open(run_dir, create=False, readonly=readonly))
     cfg = tree.store.meta('session')
     if cfg is None: raise TrexError(f"run_dir: {run_dir} holds a search tree but no session settings. Fix: create the run with Session.create.")
     return cls._build(tree, _task(cfg['task'], cfg['subset']), None if researcher in (None, 'offline') else researcher, runner)
@@ -167,24 +212,181 @@ def rounds(self:Session)->int:
     return sum(1 for n in self.tree if n.parent is not None and n.results)
 
 @patch
-def projected(self:Session, plan:Plan)->dict:
-    "Projected cost of running `plan`: GPU hours and dollars, from the run's history."
-    ran = [r for n in self.tree for r in n.results]
-    per = sum(r.gpu_s for r in ran)/len(ran) if ran else 0.
-    tot = self.tree.store.totals(); nn = max(1, len(self.tree))
-    return dict(gpu_hours=per*max(1, len(plan.variants))/3600, usd=tot['usd']/nn)
+def hardware(self:Session)->dict:
+    "The machine the variants train on: device ('cuda' or 'cpu'), its name, CPU cores."
+    if self._hw is None:
+        from trex.models import has_cuda
+        cuda, name = has_cuda(), platform.processor() or platform.machine()
+        if cuda: import torch; name = torch.cuda.get_device_name(0)
+        self._hw = dict(device='cuda' if cuda else 'cpu', name=name, cpus=len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count())
+    return self._hw
+
+def _params(c:dict)->int|None:
+    "Parameters of a decoder from its `config.json` (embeddings, attention and MLP), or None."
+    h,L,V = c.get('hidden_size'),c.get('num_hidden_layers'),c.get('vocab_size')
+    if not (h and L and V): return None
+    heads = c.get('num_attention_heads') or 1; kv = c.get('num_key_value_heads') or heads
+    attn, mlp = 2*h*h + 2*h*(h*kv//heads), 3*h*(c.get('intermediate_size') or 4*h)
+    return V*h*(1 if c.get('tie_word_embeddings', True) else 2) + L*(attn + mlp)
 
 @patch
-def over_budget(self:Session, plan:Plan=None)->str|None:
-    "Why the next action would cross a cap of the budget, or None."
+def model_info(self:Session)->dict:
+    "The base model: name, parameters and context length (from its config; None where unknown)."
+    if self._model is None:
+        from trex.models import resolve_model
+        c = None
+        try: c = json.loads((Path(resolve_model(self.cfg['model']))/'config.json').read_text())
+        except Exception:
+            try: from transformers import AutoConfig; c = AutoConfig.from_pretrained(resolve_model(self.cfg['model'])).to_dict()
+            except Exception: pass
+        self._model = dict(name=self.cfg['model'], params=_params(c or {}), context_length=(c or {}).get('max_position_embeddings'))
+    return self._model
+
+# %% ../nbs/30_session.ipynb #a7e438d1
+FLOPS = {'cuda': 1e14, 'cpu': 5e10}   # training FLOP/s assumed before a variant of the run has been timed (a GPU; one CPU core)
+
+@patch
+def _speed(self:Session)->tuple:
+    "(seconds per trained token measured on this run, or None; seconds per step, or None; the base model's evaluation seconds)."
+    root = self.tree.root
+    ev = root.results[0].time_s if root is not None and root.results else None
+    tok, step = [], []
+    for n in self.tree:
+        cfg = {v.name: v.config for v in n.plan.variants}
+        for r in n.results:
+            st, c = r.metrics.get('steps'), cfg.get(r.variant)
+            if r.status != 'ok' or not st or c is None: continue
+            t = max(r.time_s - (ev or 0.), 0.2*r.time_s)
+            tok.append(t/(st*c.micro_batch*c.grad_accum*c.max_length)); step.append(t/st)
+    return (statistics.median(tok) if tok else None), (statistics.median(step) if step else None), ev
+
+@patch
+def _rate(self:Session)->float:
+    "Seconds per trained token: measured, or the first estimate from the model's size and the machine."
+    if (m := self._speed()[0]) is not None: return m
+    hw, p = self.hardware(), self.model_info()['params'] or 1e9
+    return 6*p/(FLOPS[hw['device']]*(1 if hw['device'] == 'cuda' else hw['cpus'] or 1))
+
+# %% ../nbs/30_session.ipynb #783acdf9
+@patch
+def _rows_of(self:Session, s)->int|None:
+    "Rows a source gives (None: unknown until built, a Hub id or a file)."
+    if s.rows is not None: n = len(s.rows)
+    elif s.split or s.pool:
+        k = s.split or f"pool:{s.pool}"
+        if k not in self._sizes:
+            t = self.executor.task
+            try: self._sizes[k] = len(t.load(s.split)) if s.split else len(t.sources()[s.pool])
+            except Exception: self._sizes[k] = None
+        n = self._sizes[k]
+    else: n = None
+    return n if n is None or s.limit is None else min(n, s.limit)
+
+@patch
+def _est_rows(self:Session, recipe)->tuple:
+    "(about how many rows `recipe` builds, capped at 50,000; whether that is known rather than a worst case)."
+    from trex.recipe import Recipe, Source, Mix, Sample, Split
+    try: ops = Recipe(recipe or [{'op': 'source', 'split': 'train'}]).ops
+    except TrexError: return MAX_ROWS, False
+    n, known = 0, True
+    for o in ops:
+        if isinstance(o, Source): k = self._rows_of(o); known &= k is not None; n += MAX_ROWS if k is None else k
+        elif isinstance(o, Mix): n += o.n
+        elif isinstance(o, Sample): n, known = min(n, o.n), known or o.n <= n
+        elif isinstance(o, Split): n -= int(o.test_size) if o.test_size >= 1 else round(o.test_size*n)
+    return max(0, min(n, MAX_ROWS)), known
+
+# %% ../nbs/30_session.ipynb #72a51ac3
+@patch
+def projected(self:Session, plan:Plan)->dict:
+    "Projected cost of `plan`: steps, tokens and hours per variant and in all, GPU hours and dollars (compute and LLM)."
+    plan, hw, rate = validate(Plan, plan, 'plan'), self.hardware(), self._rate()
+    ev = self._speed()[2] or 30.                        # the base model's evaluation time, each variant evaluates too
+    rows, known = self._est_rows(plan.recipe) if plan.variants else (0, True)
+    vs = []
+    for v in plan.variants:
+        c = v.config; per = c.micro_batch*c.grad_accum
+        steps = c.max_steps or math.ceil(c.epochs*max(rows, 1)/per)
+        tok = steps*per*c.max_length
+        vs.append(dict(name=v.name, steps=steps, tokens=tok, hours=(tok*rate + ev)/3600))
+    if not vs: vs = [dict(name='base', steps=0, tokens=0, hours=ev/3600)]
+    h = sum(o['hours'] for o in vs); g = h if hw['device'] == 'cuda' else 0.
+    llm = self.tree.store.totals(kind='llm')['usd']/max(1, len(self.tree))
+    return dict(variants=vs, rows=rows, rows_known=known, steps=sum(o['steps'] for o in vs), tokens=sum(o['tokens'] for o in vs),
+                hours=h, gpu_hours=g, usd=self.budget.compute_usd(g*3600, (h-g)*3600) + llm, device=hw['device'], measured=self._speed()[0] is not None)
+
+def _cost_line(c:dict)->str:
+    "A projected cost in one line."
+    gpu = f"{c['gpu_hours']:.3g} GPU h" if c['device'] == 'cuda' else f"{c['hours']:.3g} h on CPU"
+    return f"Projected {gpu}, ${c['usd']:.2f}: {c['steps']:,} steps, {c['tokens']:,} tokens" + ('' if c['measured'] else ' (speed estimated; none measured yet)')
+
+# %% ../nbs/30_session.ipynb #27170d06
+@patch
+def over_limits(self:Session, plan:Plan, cost:dict=None)->str|None:
+    "Why `plan` is over the session's `Limits` (or names a node `init_from` that is not in the run), or None."
+    L, c = self.limits, cost or self.projected(plan)
+    for v in c['variants']:
+        if v['steps'] > L.max_steps: return f"variant {v['name']}: {v['steps']:,} steps > the limit of {L.max_steps:,} per variant"
+        if v['tokens'] > L.max_tokens: return f"variant {v['name']}: {v['tokens']:,} training tokens > the limit of {L.max_tokens:,} per variant"
+        if v['hours'] > L.max_hours: return f"variant {v['name']}: projected {v['hours']:.3g} h > the limit of {L.max_hours:g} h per variant"
+    if c['hours'] > L.round_hours: return f"projected {c['hours']:.3g} h for the round > the limit of {L.round_hours:g} h"
+    if c['rows_known'] and c['rows'] > L.max_rows: return f"{c['rows']:,} rows of data > the limit of {L.max_rows:,} a round"
+    for v in validate(Plan, plan, 'plan').variants:
+        if v.config.init_from and v.config.init_from not in self.tree: return f"variant {v.name}: init_from {v.config.init_from!r} is not a node of this run"
+    return None
+
+# %% ../nbs/30_session.ipynb #25843e0f
+@patch
+def over_budget(self:Session, plan:Plan=None, cost:dict=None)->str|None:
+    "Why the next action (or `plan`) would cross a cap of the budget, or None; checked before asking the Researcher too."
     b,tot = self.budget,self.tree.store.totals()
-    if b.rounds is not None and plan is not None and self.rounds() >= b.rounds: return f"the budget's {b.rounds} rounds are used"
-    if b.usd is not None and tot['usd'] >= b.usd: return f"${tot['usd']:.2f} spent of ${b.usd:.2f}"
+    c = (cost or self.projected(plan)) if plan is not None else dict(usd=0., gpu_hours=0.)
+    if b.rounds is not None and self.rounds() >= b.rounds: return f"the budget's {b.rounds} rounds are used"
+    if b.usd is not None and (tot['usd'] >= b.usd or tot['usd'] + c['usd'] > b.usd):
+        return f"${tot['usd']:.2f} spent of ${b.usd:.2f}" + (f", the plan would add ${c['usd']:.2f}" if plan is not None else '')
     if b.tokens is not None and tot['tokens_in']+tot['tokens_out'] >= b.tokens: return f"{tot['tokens_in']+tot['tokens_out']:,} tokens used of {b.tokens:,}"
     if b.gpu_hours is not None:
-        need = tot['gpu_s']/3600 + (self.projected(plan)['gpu_hours'] if plan is not None else 0)
-        if need > b.gpu_hours: return f"{need:.2f} GPU h (spent and projected) over the cap of {b.gpu_hours:.2f}"
+        need = tot['gpu_s']/3600 + c['gpu_hours']
+        if need > b.gpu_hours or (plan is None and need >= b.gpu_hours): return f"{need:.3g} GPU h (spent and projected) over the cap of {b.gpu_hours:.3g}"
     return None
+
+@patch
+def facts(self:Session)->dict:
+    "What the Researcher needs to size a plan: the model, the machine, the measured seconds per step, the budget left, the limits."
+    b, tot, L = self.budget, self.tree.store.totals(), self.limits
+    left = dict(usd=None if b.usd is None else max(0., b.usd - tot['usd']), gpu_hours=None if b.gpu_hours is None else max(0., b.gpu_hours - tot['gpu_s']/3600),
+                rounds=None if b.rounds is None else max(0, b.rounds - self.rounds()))
+    return dict(model=self.model_info(), hardware=self.hardware(), step_seconds=self._speed()[1], budget_left=left,
+                limits=dict(max_steps=L.max_steps, max_tokens=L.max_tokens, max_hours=L.max_hours, max_rows=L.max_rows))
+
+@patch
+def _brief(self:Session):
+    "Give the Researcher the facts of the run before it is asked anything."
+    try: self.researcher.facts = self.facts()
+    except AttributeError: pass
+
+# %% ../nbs/30_session.ipynb #8aca66b4
+@patch
+def _reload(self:Session):
+    "Read the tree again from the database (another process wrote to it)."
+    fresh = SearchTree(self.tree.store)
+    self.tree.nodes, self.tree.g, self.tree.reward = fresh.nodes, fresh.g, fresh.reward
+
+@patch
+@contextmanager
+def writing(self:Session, what:str='stepping'):
+    "Hold the run's write lock for a block (one writer per run); read the tree again first if another process changed it."
+    st = self.tree.store
+    if st.readonly: raise TrexError(f"run_dir: {st.path.parent} is read-only (opened for viewing). Fix: Session.load it where this process may write, or copy the run and continue the copy.")
+    self._wlock.acquire(what)
+    try:
+        if self._wlock.depth == 1:
+            if self._wlock.taken_over: st.put_nodes([], [('lock_taken_over', None, self._wlock.taken_over)]); self._wlock.taken_over = None
+            if st.last_seq() != self._seen: self._reload()
+        yield self
+    finally:
+        if self._wlock.depth == 1: self._seen = st.last_seq()
+        self._wlock.release()
 
 # %% ../nbs/30_session.ipynb #fc960389
 @patch
@@ -194,42 +396,77 @@ def _say(self:Session, msg):
 @patch
 def execute_many(self:Session, nids:list)->list:
     "Run several approved (or interrupted) nodes at once, all their variants through the runner, and record each."
-    for nid in nids:
-        if self.tree[nid].status not in (Status.approved, Status.running): raise TrexError(f"node {nid} is {self.tree[nid].status}. Fix: approve it before executing it.")
-    with self._lock:
-        if (clash := [nid for nid in nids if nid in self._busy]):
-            raise TrexError(f"node {clash[0]} is already executing in this session (started by the panel or another thread). Fix: wait until it is done (s.tree['{clash[0]}'].status).")
-        self._busy.update(nids)
-    try:
+    with self.writing('executing ' + ', '.join(map(str, nids))):
         for nid in nids:
-            if self.tree[nid].status==Status.approved: self.tree.set_status(nid, 'running')
-        t0 = time.time()
-        res = self.executor.run_many([(nid, self.tree[nid].plan) for nid in nids])
-        return [self._record(nid, res[nid], t0) for nid in nids]
-    finally:
-        with self._lock: self._busy.difference_update(nids)
+            if self.tree[nid].status not in (Status.approved, Status.running): raise TrexError(f"node {nid} is {self.tree[nid].status}. Fix: approve it before executing it.")
+        with self._lock:
+            if (clash := [nid for nid in nids if nid in self._busy]):
+                raise TrexError(f"node {clash[0]} is already executing in this session (started by the panel or another thread). Fix: wait until it is done (s.tree['{clash[0]}'].status).")
+            self._busy.update(nids)
+        try:
+            for nid in nids:
+                if self.tree[nid].status==Status.approved: self.tree.set_status(nid, 'running')
+            t0 = time.time()
+            res = self.executor.run_many([(nid, self.tree[nid].plan) for nid in nids])
+            return [self._record(nid, res[nid], t0) for nid in nids]
+        finally:
+            with self._lock: self._busy.difference_update(nids)
 
 @patch
 def execute(self:Session, nid)->Node:
     "Run node `nid` (approved or interrupted while running) and record what it produced."
     return self.execute_many([nid])[0]
 
+# %% ../nbs/30_session.ipynb #ec18e018
 @patch
 def _record(self:Session, nid, res:list, t0:float)->Node:
-    "Record a node's results, charge its accelerator time, and let the Researcher diagnose and distil."
+    "Record a node's results, charge its compute time (priced by the budget), and let the Researcher diagnose and distil."
     self.tree.record(nid, res)
-    gs = sum(r.gpu_s for r in res)
-    if gs: self.tree.store.add('train', gpu_s=gs, node=nid, note=f"{len(res)} variants, {time.time()-t0:.0f} s wall")
+    gs = sum(r.gpu_s for r in res); cs = sum(r.time_s for r in res if not r.gpu_s)
+    usd = self.budget.compute_usd(gs, cs)
+    if gs or usd: self.tree.store.add('train', usd=usd, gpu_s=gs, node=nid, note=f"{len(res)} variants, {time.time()-t0:.0f} s wall, {gs:.0f} GPU s, {cs:.0f} CPU s")
     for what,f in (('diagnose', lambda: self.researcher.diagnose(nid)), ('distil', self.researcher.distil)):
-        try: f()
+        try: self._brief(); f()
         except Exception as e: self.tree.note(nid, f"researcher {what} failed: {type(e).__name__}: {str(e)[:300]}")
     n = self.tree[nid]
     self._say(f"{nid} {n.status}: " + (f"score {n.score:.4g} (reward {n.reward:+.3f})" if n.score is not None else '; '.join((r.error or '')[:80] for r in n.results)))
     return n
 
 @patch
+def _propose(self:Session, sel:Node)->tuple:
+    "Ask the Researcher for a child of `sel` and check it: (node or None, why it stops, whether it waits at the gate)."
+    t = self.tree
+    try: self._brief(); plan = self.researcher.plan(sel.id)
+    except Exception as e:
+        t.note(sel.id, f"planning a child failed: {type(e).__name__}: {str(e)[:300]}")
+        return None, (str(e) if str(e).startswith('Budget:') else f"the Researcher could not plan a child of {sel.id}: {str(e)[:200]}"), False
+    cost = self.projected(plan)
+    lim, bud = self.over_limits(plan, cost), self.over_budget(plan, cost)
+    n = t.add(plan, parent=sel.id)
+    if lim and self.gate.over_limits == 'wait': return t[n.id], None, f"over the limits: {lim}"
+    if lim or bud:
+        t.note(n.id, f"refused before it ran: {lim or bud}"); t.prune(n.id)
+        self._say(f"{n.id} refused: {lim or bud} ({_cost_line(cost)}). Fix: a smaller plan, or raise " + ("the limits (Session.create(..., limits=...) or s.limits)." if lim else "the budget; nothing is lost."))
+        return t[n.id], (None if lim else f"{bud}. Raise the budget to go on; nothing is lost"), False
+    why = self.gate.waits(plan, sel, cost)
+    return t[n.id], None, (f"{why}; {_cost_line(cost)}" if why else False)
+
+# %% ../nbs/30_session.ipynb #9fb433af
+@patch
 def step(self:Session)->Node|list|None:
-    "Do the next thing the run needs; returns the node acted on (or waiting), a list of them with width > 1, None when stopped."
+    "Do the next thing the run needs; returns the node acted on (or waiting, or refused), a list of them with width > 1, None when stopped."
+    with self.writing('stepping'): return self._step()
+
+@patch
+def _refused_run(self:Session, k:int=3)->str|None:
+    "Why to stop when the last `k` plans were all refused (a Researcher that keeps proposing plans over the limits)."
+    last = list(self.tree)[-k:]
+    if len(last) == k and all(n.notes and str(n.notes[-1]).startswith('refused before it ran') for n in last):
+        return f"the last {k} plans were refused ({str(last[-1].notes[-1])[len('refused before it ran: '):][:120]}). Fix: raise the limits (s.limits), or edit the Researcher's settings"
+    return None
+
+@patch
+def _step(self:Session):
     t = self.tree
     if (busy := [t[i] for i in sorted(self._busy)]):
         self._say(f"{', '.join(o.id for o in busy)} {'is' if len(busy)==1 else 'are'} executing in this session (the panel's thread); step again when done.")
@@ -244,20 +481,19 @@ def step(self:Session)->Node|list|None:
         return n
     if not len(t): return self.execute(t.add(Plan(direction='baseline', goal='evaluate the base model'), status='approved').id)
     if (why := self.over_budget()): self._say(f"stopped: {why}. Raise the budget to go on; nothing is lost."); return None
+    if (why := self._refused_run()): self._say(f"stopped: {why}."); return None
     sel = t.select(self.policy)
     if sel is None: self._say("stopped: no node can be expanded (all pruned or failed)."); return None
-    try: plan = self.researcher.plan(sel.id)
-    except Exception as e:
-        t.note(sel.id, f"planning a child failed: {type(e).__name__}: {str(e)[:300]}")
-        self._say(f"stopped: the Researcher could not plan a child of {sel.id}: {str(e)[:200]}"); return None
-    if (why := self.over_budget(plan)): self._say(f"stopped: {why}. Raise the budget to go on; nothing is lost."); return None
-    n = t.add(plan, parent=sel.id)
-    if (why := self.gate.waits(plan, sel, self.projected(plan))):
-        self._say(f"{n.id} waits at the gate ({why}): {plan.summary}. Projected {self.projected(plan)['gpu_hours']:.3f} GPU h.")
-        return t[n.id]
+    n, stop, waits = self._propose(sel)
+    if stop: self._say(f"stopped: {stop}" + ('' if stop.endswith('.') else '.')); return None
+    if n.status == Status.pruned: return n
+    if waits:
+        self._say(f"{n.id} waits at the gate ({waits}): {n.plan.summary}. Approve, edit or prune it (s.approve('{n.id}')).")
+        return n
     t.approve(n.id)
     return self.execute(n.id)
 
+# %% ../nbs/30_session.ipynb #93918323
 @patch
 def _step_wide(self:Session)->list|None:
     "`step` with width > 1: top the nodes in flight up to `width`, then execute the approved ones together."
@@ -268,15 +504,13 @@ def _step_wide(self:Session)->list|None:
         if (why := self.over_budget()): stop = f"{why}. Raise the budget to go on; nothing is lost"; break
         if b.rounds is not None and self.rounds() + len(batch) + len(waiting) >= b.rounds:
             stop = f"the budget's {b.rounds} rounds are used or in flight. Raise the budget to go on; nothing is lost"; break
+        if (why := self._refused_run()): stop = why; break
         sel = t.select(self.policy)                 # UCT: the nodes in flight count as virtual losses
         if sel is None: stop = "no node can be expanded (all pruned, failed or in flight)"; break
-        try: plan = self.researcher.plan(sel.id)
-        except Exception as e:
-            t.note(sel.id, f"planning a child failed: {type(e).__name__}: {str(e)[:300]}")
-            stop = f"the Researcher could not plan a child of {sel.id}: {str(e)[:200]}"; break
-        if (why := self.over_budget(plan)): stop = f"{why}. Raise the budget to go on; nothing is lost"; break
-        n = t.add(plan, parent=sel.id)
-        if (why := self.gate.waits(plan, sel, self.projected(plan))): waiting.append(t[n.id]); self._say(f"{n.id} waits at the gate ({why}): {plan.summary}."); continue
+        n, why, waits = self._propose(sel)
+        if why: stop = why.rstrip('.'); break
+        if n.status == Status.pruned: continue
+        if waits: waiting.append(n); self._say(f"{n.id} waits at the gate ({waits}): {n.plan.summary}."); continue
         batch.append(t.approve(n.id))
     if batch: return self.execute_many([o.id for o in batch])
     if waiting:
@@ -286,39 +520,47 @@ def _step_wide(self:Session)->list|None:
 
 @patch
 def run(self:Session, n:int=10)->list:
-    "Up to `n` steps; stops early at a waiting gate or the budget."
+    "Up to `n` steps, holding the run's lock throughout; stops early at a waiting gate or the budget."
     out = []
-    for _ in range(n):
-        nd = self.step()
-        if nd is None: break
-        nds = nd if isinstance(nd, list) else [nd]
-        out += nds
-        if any(o.status==Status.proposed or o.id in self._busy for o in nds): break
+    with self.writing('running'):
+        for _ in range(n):
+            nd = self.step()
+            if nd is None: break
+            nds = nd if isinstance(nd, list) else [nd]
+            out += nds
+            if any(o.status==Status.proposed or o.id in self._busy for o in nds): break
     return out
 
 # %% ../nbs/30_session.ipynb #05cbe73c
 @patch
 def approve(self:Session, nid, run:bool=False)->Node:
     "Approve a waiting plan (and run it now with `run=True`)."
-    self.tree.approve(nid)
-    return self.execute(nid) if run else self.tree[nid]
+    with self.writing('approving'):
+        self.tree.approve(nid)
+        return self.execute(nid) if run else self.tree[nid]
 
 @patch
 def prune(self:Session, nid)->list:
     "Prune a node and its subtree out of the search."
-    return self.tree.prune(nid)
+    with self.writing('pruning'): return self.tree.prune(nid)
 
 @patch
 def edit(self:Session, nid, plan=None, **kw)->Node:
     "Replace a waiting plan (validated, with the Executor's recipe rules), or some of its fields (goal, recipe, variants...)."
     from trex.recipe import Recipe
-    n = self.tree[nid]
-    new = {**n.plan.model_dump(), **(validate(Plan, plan, 'plan').model_dump() if plan is not None else {}), **kw}
-    p = validate(Plan, new, 'plan')
-    if p.recipe: Recipe(p.recipe)           # the Executor's operator rules
-    return self.tree.update(nid, plan=p)
+    with self.writing('editing'):
+        n = self.tree[nid]
+        new = {**n.plan.model_dump(), **(validate(Plan, plan, 'plan').model_dump() if plan is not None else {}), **kw}
+        p = validate(Plan, new, 'plan')
+        if p.recipe: Recipe(p.recipe)           # the Executor's operator rules
+        return self.tree.update(nid, plan=p)
 
 @patch
 def best(self:Session)->Node|None:
     "The best finished node so far."
     return self.tree.best()
+
+@patch
+def spend(self:Session)->dict:
+    "What the run spent per node ({node: ledger totals}; None: spending for no node)."
+    return self.tree.store.by_node()

@@ -220,10 +220,11 @@ def add(self:Store,
                   (time.time(), kind, node, float(usd), int(tokens_in), int(tokens_out), float(gpu_s), note))
 
 @patch
-def totals(self:Store, node:str=None)->dict:
-    "Sums of the ledger (for one node, or the whole run)."
+def totals(self:Store, node:str=None, kind:str=None)->dict:
+    "Sums of the ledger (for one node, or the whole run; of one kind of spending, or all)."
     q = 'SELECT COALESCE(SUM(usd),0), COALESCE(SUM(tokens_in),0), COALESCE(SUM(tokens_out),0), COALESCE(SUM(gpu_s),0), COUNT(*) FROM ledger'
-    r = self.conn.execute(q + (' WHERE node=?' if node else ''), (node,) if node else ()).fetchone()
+    w = {k: v for k,v in dict(node=node, kind=kind).items() if v}
+    r = self.conn.execute(q + (' WHERE ' + ' AND '.join(f'{k}=?' for k in w) if w else ''), tuple(w.values())).fetchone()
     return dict(usd=r[0], tokens_in=r[1], tokens_out=r[2], gpu_s=r[3], n=r[4])
 
 @patch

@@ -98,7 +98,8 @@ def fetch(name:str, # task name, for messages
     if path is not None:
         p = Path(path)
         if p.is_file(): return p
-        for c in (p/rel, p/Path(rel).name):
+        sub = p/source.rstrip('/').split('/')[-1]/rel if not source.startswith('http') else p/rel
+        for c in (p/rel, sub, p/Path(rel).name):
             if c.exists(): return c
         raise FTBenchError(f"{name}: {rel} not found under {p} (lay the folder out like the source, or pass the file itself)")
     fix = f"download it where the hub is reachable and pass path=<folder> (fixture: ftbench.task({name!r}).fixture)"

@@ -5,14 +5,14 @@
 # %% ../nbs/ftbench_nbs/01_scoring.ipynb #2843e766
 from __future__ import annotations
 import json, re, math, difflib
-from ftbench.core import Score, FTBenchError
+from ftbench.core import Score, FTBenchError, FIXTURES, closest
 
 # %% auto #0
-__all__ = ['TOMG_SUBTASKS', 'ELEMENTS', 'FG_SMARTS', 'BONDS', 'LAWBENCH', 'resample_counts', 'mean_stat', 'group_mean_stat',
-           'macro_f1_stat', 'make_score', 'accuracy', 'set_f1', 'macro_f1', 'CharTokenizer', 'rouge', 'rouge_score_',
-           'mol', 'fg_name', 'count_fg', 'tanimoto', 'tomg_check', 'tomg_score', 'omes', 'omes_score', 'first_letter',
-           'first_bool', 'last_capital', 'gta_objective', 'cn2num', 'arabic', 'strip_prefix', 'unprefix',
-           'lawbench_example', 'lawbench_score']
+__all__ = ['TOMG_SUBTASKS', 'ELEMENTS', 'TOMG_DEFS', 'FG_SMARTS', 'BONDS', 'LAWBENCH', 'resample_counts', 'mean_stat',
+           'group_mean_stat', 'macro_f1_stat', 'make_score', 'accuracy', 'set_f1', 'macro_f1', 'CharTokenizer', 'rouge',
+           'rouge_score_', 'mol', 'fg_name', 'count_fg', 'tanimoto', 'tomg_check', 'tomg_score', 'omes', 'omes_score',
+           'first_letter', 'first_bool', 'last_capital', 'gta_objective', 'cn2num', 'arabic', 'strip_prefix',
+           'unprefix', 'lawbench_example', 'lawbench_score']
 
 # %% ../nbs/ftbench_nbs/01_scoring.ipynb #c2c9ff03
 def resample_counts(n:int, # examples
@@ -111,29 +111,32 @@ TOMG_SUBTASKS = ['MolCustom_AtomNum', 'MolCustom_BondNum', 'MolCustom_Functional
                  'MolEdit_DelComponent', 'MolEdit_SubComponent', 'MolOpt_LogP', 'MolOpt_MR', 'MolOpt_QED']
 ELEMENTS = dict(carbon=6, oxygen=8, nitrogen=7, sulfur=16, fluorine=9, chlorine=17, bromine=35, iodine=53, phosphorus=15,
                 boron=5, silicon=14, selenium=34, tellurium=52, arsenic=33, antimony=51, bismuth=83, polonium=84)
-FG_SMARTS = dict(benzene_ring='[cX3]1[cX3][cX3][cX3][cX3][cX3]1', hydroxyl='[OH]', anhydride='[CX3](=O)[OX2][CX3](=O)',
-                 aldehyde='[CX3H](=O)', ketone='[CX3](=O)[CX4]', carboxyl='[CX3](=O)[OX2H]', ester='[CX3](=O)[OX2][CX4]',
-                 amide='[NX3][CX3](=O)', amine='[NX3;H2,H1;!$(NC=O)]', nitro='[NX3](=O)=O', halo='[F,Cl,Br,I]',
-                 thioether='[SX2][CX4]', nitrile='C#N', thiol='[SH]', sulfide='[SX2H0]', disulfide='S=S',
-                 sulfoxide='[SX3](=O)[CX4]', sulfone='[SX4](=O)(=O)[CX4]', borane='[BX3]')
+TOMG_DEFS = json.loads((FIXTURES/'tomg_bench'/'smarts.json').read_text(encoding='utf-8'))  # the benchmark's SMARTS and count rule
+FG_SMARTS = TOMG_DEFS['smarts']
 BONDS = ('single', 'double', 'triple', 'aromatic')
+_PATTERNS = {}
 
 def mol(smiles):
-    "RDKit molecule from SMILES, or None (quietly) when it does not parse."
+    "RDKit molecule from SMILES exactly as given, or None (quietly) when it is empty, not a string, or does not parse."
     from rdkit import Chem, RDLogger
-    if not isinstance(smiles, str) or not smiles.strip() or len(smiles) > 2048: return None
+    if not isinstance(smiles, str) or smiles == '': return None
     RDLogger.DisableLog('rdApp.*')
-    return Chem.MolFromSmiles(smiles.strip())
+    try: return Chem.MolFromSmiles(smiles)
+    except Exception: return None
 
 def fg_name(g:str)->str:
-    "Normalise a functional-group name (`'benzene rings'` -> `'benzene_ring'`)."
-    g = str(g).lower().strip().replace(' group', '').replace(' ', '_')
-    return g[:-1] if g not in FG_SMARTS and g[:-1] in FG_SMARTS else g
+    "The benchmark's key of functional group `g` (`'benzene rings'` -> `'benzene_ring'`)."
+    g = str(g).strip()
+    return TOMG_DEFS['aliases'].get(g, g)
 
 def count_fg(m, g:str)->int:
-    "Number of SMARTS matches of functional group `g` in molecule `m`."
+    "Count of functional group `g` in molecule `m`, by the benchmark's rule (sulfide minus disulfide matches)."
     from rdkit import Chem
-    return len(m.GetSubstructMatches(Chem.MolFromSmarts(FG_SMARTS[fg_name(g)])))
+    g = fg_name(g)
+    if g not in FG_SMARTS: raise FTBenchError(f"unknown TOMG-Bench functional group {g!r}{closest(g, FG_SMARTS)}")
+    pat = lambda s: _PATTERNS.setdefault(s, Chem.MolFromSmarts(s))
+    n = len(m.GetSubstructMatches(pat(FG_SMARTS[g])))
+    return n - len(m.GetSubstructMatches(pat(TOMG_DEFS['subtract'][g]))) if g in TOMG_DEFS['subtract'] else n
 
 def tanimoto(a, b)->float:
     "Tanimoto similarity of Morgan fingerprints (r=2, 2048 bits)."
@@ -144,51 +147,52 @@ def tanimoto(a, b)->float:
 
 # %% ../nbs/ftbench_nbs/01_scoring.ipynb #93fcfca8
 def _prop(m, sub):
-    from rdkit.Chem import Crippen, QED
-    return dict(MolOpt_LogP=Crippen.MolLogP, MolOpt_MR=Crippen.MolMR, MolOpt_QED=QED.qed)[sub](m)
+    from rdkit.Chem import Descriptors
+    return dict(MolOpt_LogP=Descriptors.MolLogP, MolOpt_MR=Descriptors.MolMR, MolOpt_QED=Descriptors.qed)[sub](m)
 
 def _num(v): return 0 if v is None or v == '' or (isinstance(v, float) and math.isnan(v)) else int(float(v))
 
 def tomg_check(smiles:str, # predicted SMILES
                ref:dict, # the benchmark row, with `subtask`
               )->tuple: # (valid, success, similarity or None)
-    "Validity, success and source similarity of one TOMG-Bench answer."
+    "Validity, success and source similarity of one TOMG-Bench answer, by the rules of the benchmark's `evaluate.py`."
     from rdkit.Chem import Descriptors
     sub, m = ref['subtask'], mol(smiles)
     if m is None: return False, False, None
     if sub == 'MolCustom_AtomNum':
-        ok = all(sum(a.GetAtomicNum() == z for a in m.GetAtoms()) == _num(ref.get(e)) for e, z in ELEMENTS.items())
-        return True, ok, None
+        return True, all(sum(a.GetAtomicNum() == z for a in m.GetAtoms()) == _num(ref.get(e)) for e, z in ELEMENTS.items()), None
     if sub == 'MolCustom_BondNum':
         got = {b: sum(str(x.GetBondType()).lower() == b for x in m.GetBonds()) for b in BONDS}
         got['rotatable'] = Descriptors.NumRotatableBonds(m)
         return True, all(got[k] == _num(ref.get(k)) for k in got if _num(ref.get(k))), None
     if sub == 'MolCustom_FunctionalGroup':
-        cols = {fg_name(k): v for k, v in ref.items() if fg_name(k) in FG_SMARTS and fg_name(k) != 'thioether'}
-        return True, all(count_fg(m, g) == _num(v) for g, v in cols.items()), None
+        return True, all(count_fg(m, g) == _num(ref.get(g)) for g in TOMG_DEFS['functional_group_subtask_columns']), None
     src = mol(ref['molecule']); sim = tanimoto(src, m)
-    if sub == 'MolEdit_AddComponent': ok = count_fg(m, ref['added_group']) == count_fg(src, ref['added_group']) + 1
-    elif sub == 'MolEdit_DelComponent': ok = count_fg(m, ref['removed_group']) == count_fg(src, ref['removed_group']) - 1
-    elif sub == 'MolEdit_SubComponent':
-        ok = (count_fg(m, ref['removed_group']) == count_fg(src, ref['removed_group']) - 1 and
-              count_fg(m, ref['added_group']) == count_fg(src, ref['added_group']) + 1)
+    add, rem = ref.get('added_group'), ref.get('removed_group')
+    if sub == 'MolEdit_AddComponent': ok = count_fg(m, add) == count_fg(src, add) + 1
+    elif sub == 'MolEdit_DelComponent': ok = count_fg(m, rem) == count_fg(src, rem) - 1
+    elif sub == 'MolEdit_SubComponent': ok = count_fg(m, rem) == count_fg(src, rem) - 1 and count_fg(m, add) == count_fg(src, add) + 1
     else:
-        down = re.search(r'\b(lower|decrease|reduce)', ref.get('Instruction', ''), re.I) is not None
+        ins = ref.get('Instruction') or ''
         a, b = _prop(src, sub), _prop(m, sub)
-        ok = b < a if down else b > a
+        ok = b < a if ('lower' in ins or 'decrease' in ins) else b > a
     return True, ok, sim
 
 # %% ../nbs/ftbench_nbs/01_scoring.ipynb #7076e90a
 def tomg_score(preds, refs, **kw)->Score:
-    "TOMG-Bench: mean over subtasks of the success rate; validity, similarity and weighted SR too."
+    "TOMG-Bench: mean over subtasks of the success rate; validity, similarity (valid outputs only) and per-subtask values too."
     import numpy as np
     chk = [tomg_check(p, r) for p, r in zip(preds, refs)]
     succ = [float(c[1]) for c in chk]; subs = [r['subtask'] for r in refs]
     w = [float(c[1]) * (c[2] if c[2] is not None else 1.) for c in chk]
-    sims = [c[2] for c in chk if c[2] is not None]
-    per_sub = {f"sr_{s}": float(np.mean([x for x, t in zip(succ, subs) if t == s])) for s in sorted(set(subs))}
-    m = dict(validity=float(np.mean([c[0] for c in chk])), similarity=float(np.mean(sims)) if sims else 0.,
-             weighted_success_rate=float(group_mean_stat(w, subs)(np.ones((1, len(w))))[0]), **per_sub)
+    mean = lambda xs: float(np.mean(xs)) if len(xs) else 0.
+    m = dict(validity=mean([c[0] for c in chk]), similarity=mean([c[2] for c in chk if c[2] is not None]),
+             weighted_success_rate=float(group_mean_stat(w, subs)(np.ones((1, len(w))))[0]),
+             abstention_rate=mean([not str(p or '').strip() for p in preds]))
+    for s in sorted(set(subs)):
+        cs = [c for c, t in zip(chk, subs) if t == s]
+        m[f"sr_{s}"], m[f"validity_{s}"] = mean([c[1] for c in cs]), mean([c[0] for c in cs])
+        if not s.startswith('MolCustom'): m[f"similarity_{s}"] = mean([c[2] for c in cs if c[2] is not None])
     return make_score('success_rate', succ, group_mean_stat(succ, subs), m, **kw)
 
 # %% ../nbs/ftbench_nbs/01_scoring.ipynb #3f60bf79

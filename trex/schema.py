@@ -10,8 +10,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 # %% auto #0
-__all__ = ['DIRECTIONS', 'OPEN', 'TRANSITIONS', 'TrexError', 'validate', 'Record', 'TrainConfig', 'Variant', 'Plan', 'Metric',
-           'VariantResult', 'Cause', 'Report', 'Status', 'check_transition', 'versions', 'Node']
+__all__ = ['DIRECTIONS', 'MAX_VARIANTS', 'OPEN', 'TRANSITIONS', 'TrexError', 'validate', 'Record', 'TrainConfig', 'Variant',
+           'Plan', 'Metric', 'VariantResult', 'Cause', 'Report', 'Status', 'check_transition', 'versions', 'Node']
 
 # %% ../nbs/00_schema.ipynb #04f92ba0
 class TrexError(ValueError):
@@ -65,6 +65,8 @@ class TrainConfig(Record):
 DIRECTIONS = ('baseline', 'establish_baseline', 'refine_data', 'synthesize_data', 'change_training',
               'tune_hyperparameters', 'fix_format', 'scale_data', 'other')
 
+MAX_VARIANTS = 5  # the most training variants one plan may run
+
 _NAME = r'^[A-Za-z0-9_.\-]*[A-Za-z0-9_\-][A-Za-z0-9_.\-]*$'  # letters, digits, _ . -, not only dots: names become folders
 
 class Variant(Record):
@@ -74,12 +76,12 @@ class Variant(Record):
     note: str = ''
 
 class Plan(Record):
-    "What one node does: a direction, a goal, a data recipe and 0 to 5 training variants."
-    direction: str
+    "What one node does: a direction, a goal, a data recipe and its training variants (none for a baseline, else 1 to 5)."
+    direction: str = Field(json_schema_extra={'enum': list(DIRECTIONS)})   # the JSON schema lists what `_dir` accepts
     goal: str = ''
     rationale: str = ''
     recipe: list[dict[str, Any]] = []
-    variants: list[Variant] = []
+    variants: list[Variant] = Field([], json_schema_extra={'maxItems': MAX_VARIANTS})
 
     @field_validator('direction')
     @classmethod
@@ -98,7 +100,7 @@ class Plan(Record):
     def _nvar(self):
         n = len(self.variants)
         if self.direction=='baseline' and n: raise ValueError("a baseline plan evaluates the base model and takes no variants")
-        if self.direction!='baseline' and not 1<=n<=5: raise ValueError(f"a plan needs 1 to 5 variants, got {n}")
+        if self.direction!='baseline' and not 1<=n<=MAX_VARIANTS: raise ValueError(f"a plan needs 1 to {MAX_VARIANTS} variants, got {n}")
         names = [o.name for o in self.variants]
         if len(set(names))!=len(names): raise ValueError(f"variant names must be unique, got {names}")
         return self

@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_tree.ipynb #1c20a334
 from __future__ import annotations
-import json, math, random, time
+import json, math, random, re, time
 from collections import Counter
 from pathlib import Path
 import networkx as nx
@@ -14,7 +14,7 @@ from trex.schema import *
 from trex.store import Store
 
 # %% auto #0
-__all__ = ['PIN', 'Reward', 'SearchTree', 'Policy', 'UCT', 'Greedy', 'Sequential', 'RandomPolicy']
+__all__ = ['PIN', 'Reward', 'SearchTree', 'Policy', 'UCT', 'Greedy', 'Sequential', 'RandomPolicy', 'recipe_text', 'fact_text']
 
 # %% ../nbs/02_tree.ipynb #b738912d
 class Reward(Record):
@@ -356,10 +356,53 @@ def _repr_markdown_(self:SearchTree):
             f"- budget so far: ${tot['usd']:.2f}, {tot['tokens_in']+tot['tokens_out']:,} LLM tokens, {tot['gpu_s']/3600:.2f} GPU h\n\n"
             f"<details><summary>tree</summary>\n\n```\n{self}\n```\n</details>")
 
+# %% ../nbs/02_tree.ipynb #c8a522c1
+def _val(v, n=60)->str:
+    "A recipe argument, short: plain words bare, other strings quoted, lists in brackets."
+    if isinstance(v, str): return v if re.fullmatch(r'[\w./:-]{1,%d}' % n, v) else repr(v if len(v) <= n else v[:n-1] + '…')
+    if isinstance(v, list): return '[' + ', '.join(_val(o, 20) for o in v[:6]) + (', …' if len(v) > 6 else '') + ']'
+    return json.dumps(v) if isinstance(v, (bool, type(None))) else str(v)
+
+def _cond(c:dict)->str:
+    "One filter condition in words: `text min_len=10`, `not label in [a, b]`, `agree(a, b)`."
+    if c.get('agree'): t = f"agree({', '.join(c['agree'])})"
+    else: t = ' '.join([str(c.get('field'))] + [f"{k}={_val(v)}" for k,v in c.items() if k not in ('field', 'negate', 'agree') and v is not None])
+    return ('not ' if c.get('negate') else '') + t
+
+def _step(o:dict)->str:
+    "One recipe step with its arguments: `source(pool=curated, limit=500)`, `filter(text min_len=10)`."
+    a = {k:v for k,v in o.items() if k!='op' and v is not None}
+    if o.get('op')=='filter': args = [_cond(c) if isinstance(c, dict) else _val(c) for c in a.pop('where', [])]
+    elif o.get('op')=='mix': args = [f"n={a.pop('n', '?')}"] + [_step({'op': 'source', **s}) for s in a.pop('sources', []) if isinstance(s, dict)]; a.pop('seed', None)
+    else: args = []
+    if 'rows' in a and isinstance(a['rows'], list): a['rows'] = f"{len(a['rows'])} rows"
+    return f"{o.get('op')}(" + ', '.join(args + [f"{k}={_val(v)}" for k,v in a.items()]) + ')'
+
+def recipe_text(recipe:list)->str:
+    "A recipe in full, one step after another: the pools, filters and arguments, not just the operators' names."
+    return ' -> '.join(_step(o) for o in recipe) or '(empty)'
+
+
+# %% ../nbs/02_tree.ipynb #eee6fe25
+_EXC = re.compile(r'^(?:[A-Za-z_][\w.]*(?:Error|Exception|Exceeded|Unavailable|Miss)|(?:Anthropic|OpenAI|Replay)Client|Researcher): ')
+
+def fact_text(s, n:int=240)->str:
+    "An error as a fact of the system: its first line, without exception class names or client prefixes, cut to `n` characters."
+    s = (str(s).strip().splitlines() or [''])[0]
+    while (m := _EXC.match(s)): s = s[m.end():]
+    return s if len(s) <= n else s[:n-1] + '…'
+
+
 # %% ../nbs/02_tree.ipynb #0b7645ea
 def _cfg_diff(c:TrainConfig)->str:
     d = c.model_dump(exclude_defaults=True)
     return ', '.join(f'{k}={v}' for k,v in d.items()) or 'defaults'
+
+def _note_line(o)->str:
+    "A note: a fact the system recorded (`system: ...`, or a failed planning), else a person's."
+    for pre,say in (('system:', ''), ('planning a child failed:', 'planning a child failed: ')):
+        if o.startswith(pre): return f"  system: {say}{fact_text(o[len(pre):])}"
+    return f"  human note: {o}"
 
 def _entry(n:Node, level:int, tag='')->str:
     head = f"- {n.id}{tag} [{n.status}] {n.plan.direction}"
@@ -372,17 +415,17 @@ def _entry(n:Node, level:int, tag='')->str:
         if n.report and n.report.conclusions: lines.append(f"  concluded: {n.report.conclusions[0]}")
         return '\n'.join(lines)
     if n.plan.rationale and n.plan.goal: lines.append(f"  why: {n.plan.rationale}")
-    if n.plan.recipe: lines.append("  recipe: " + ' -> '.join(o['op'] for o in n.plan.recipe))
+    if n.plan.recipe: lines.append("  recipe: " + recipe_text(n.plan.recipe))
     rs = {r.variant: r for r in n.results}
     for v in n.plan.variants:
         r = rs.get(v.name)
-        out = 'not run' if r is None else (f"{r.val}" if r.status=='ok' else f"failed: {r.error}")
+        out = 'not run' if r is None else (f"{r.val}" if r.status=='ok' else f"failed: {fact_text(r.error)}")
         lines.append(f"  variant {v.name} ({_cfg_diff(v.config)}): {out}")
     if n.report:
         for c in n.report.causes: lines.append(f"  bad cases: {c.count} x {c.cause}" + (f" (fix: {c.fix})" if c.fix else ''))
         for c in n.report.conclusions: lines.append(f"  concluded: {c}")
     for o in n.insights: lines.append(f"  insight: {o}")
-    for o in n.notes: lines.append(f"  human note: {o}")
+    for o in n.notes: lines.append(_note_line(o))
     return '\n'.join(lines)
 
 # %% ../nbs/02_tree.ipynb #3eaeb82b

@@ -8,6 +8,7 @@ import hashlib, importlib.util, json, os, random, re
 from dataclasses import dataclass, field
 from pathlib import Path
 from trex.schema import TrexError
+from trex import extras
 
 # %% auto #0
 __all__ = ['CHATML', 'SPECIALS', 'need', 'cache_dir', 'check_model', 'tiny_model', 'smollm2', 'resolve_model', 'has_cuda',
@@ -16,9 +17,7 @@ __all__ = ['CHATML', 'SPECIALS', 'need', 'cache_dir', 'check_model', 'tiny_model
 # %% ../nbs/10_models.ipynb #7bdc56de
 def need(*mods):
     "Import `mods` (names), raising an ImportError that names the `train` extra when one is missing."
-    import importlib
-    try: return [importlib.import_module(m) for m in mods]
-    except ImportError as e: raise ImportError(f"{e}. trex needs its training stack for this: pip install \"trex[train]\"") from None
+    return [extras.need(m, 'train', "trex's training stack") for m in mods]
 
 def cache_dir()->Path:
     "trex's cache folder for converted and tiny models (`TREX_CACHE`, else `~/.cache/trex`)."

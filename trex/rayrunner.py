@@ -8,6 +8,7 @@ import os, re, socket, json, time, warnings
 from pathlib import Path
 from fastcore.basics import patch
 from trex.schema import TrexError, validate
+from trex.extras import need
 from trex.runners import Job, JobResult, LocalRunner, Runner, _Bar
 
 # %% auto #0
@@ -70,9 +71,8 @@ class RayRunner(Runner):
 
 # %% ../nbs/15_ray.ipynb #1ac608f3
 def _import_ray():
-    try: import ray
-    except ImportError: raise TrexError("RayRunner needs Ray. Fix: pip install 'trex[ray]' (or pip install ray).") from None
-    return ray
+    try: return need('ray', 'ray', 'RayRunner')
+    except ImportError as e: raise TrexError(str(e)) from None
 
 _LOCAL = dict(include_dashboard=False, _system_config=dict(
     worker_register_timeout_seconds=300,  # a worker may take a minute to import Ray on a busy machine (Ray kills it after 60 s)

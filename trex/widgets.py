@@ -7,6 +7,7 @@ from __future__ import annotations
 import difflib, html, json, textwrap, threading, time
 from pathlib import Path
 from fastcore.basics import patch
+from trex.extras import need
 from trex.schema import *
 from trex.tree import SearchTree
 from trex.session import Session
@@ -18,9 +19,7 @@ __all__ = ['STATUS_COLORS', 'train_progress', 'loss_figure', 'tree_layout', 'Tre
 # %% ../nbs/31_widgets.ipynb #08b8bb5f
 def _ui():
     "ipywidgets and plotly.graph_objects, or an ImportError that names the extra to install."
-    try: import ipywidgets, plotly.graph_objects
-    except ImportError as e: raise ImportError(f"trex's notebook views need ipywidgets and plotly ({e.name or e} is missing). Fix: pip install trex[ui]") from None
-    return ipywidgets, plotly.graph_objects
+    return need('ipywidgets', 'ui', "trex's notebook views"), need('plotly.graph_objects', 'ui', "trex's notebook views")
 
 # %% ../nbs/31_widgets.ipynb #eae5d19f
 def _bundle(fig)->dict:

@@ -4,16 +4,15 @@
 
 # %% ../nbs/03_sim.ipynb #043eac3b
 from __future__ import annotations
-import math, random, sys, time
+import argparse, math, random, sys, time
 from pathlib import Path
 import numpy as np
 from fastcore.basics import patch
-from fastcore.script import call_parse, Param
 from trex.schema import *
 from trex.tree import *
 
 # %% auto #0
-__all__ = ['features', 'Landscape', 'SimResearcher', 'grow', 'run_one', 'compare', 'table', 'main']
+__all__ = ['features', 'Landscape', 'SimResearcher', 'grow', 'run_one', 'compare', 'table', 'parser', 'main']
 
 # %% ../nbs/03_sim.ipynb #f57083a4
 _OPS = ('dedup', 'filter', 'decontaminate')
@@ -165,12 +164,19 @@ def table(rows:list, baseline:str=None)->str:
 # %% ../nbs/03_sim.ipynb #d66bd172
 _POLICIES = dict(uct=lambda: UCT(), greedy=Greedy, sequential=Sequential, random=RandomPolicy)
 
-@call_parse
-def main(run_dir:str,                                   # run directory (created, or resumed if it holds a tree)
-         expansions:int=12,                             # nodes to reach below the root
-         policy:Param("selection policy", str, choices=list(_POLICIES))='uct',
-         seed:int=0):                                   # landscape seed
+def parser()->argparse.ArgumentParser:
+    "The `trex-sim` command line."
+    p = argparse.ArgumentParser(prog='trex-sim', description='Grow a search tree on the simulated objective and print it.')
+    p.add_argument('run_dir', help='run directory (created, or resumed if it holds a tree)')
+    p.add_argument('--expansions', type=int, default=12, help='nodes to reach below the root (default: 12)')
+    p.add_argument('--policy', choices=list(_POLICIES), default='uct', help='selection policy (default: uct)')
+    p.add_argument('--seed', type=int, default=0, help='landscape seed (default: 0)')
+    return p
+
+def main(argv:list=None):   # arguments (default: the command line's)
     "Grow a search tree on the simulated objective and print it."
+    a = parser().parse_args(argv)
+    run_dir, expansions, policy, seed = a.run_dir, a.expansions, a.policy, a.seed
     try: tree = SearchTree.open(run_dir)
     except TrexError as e: print(f"trex-sim: {e}", file=sys.stderr); sys.exit(2)
     L = Landscape(seed)

@@ -11,13 +11,14 @@ from typing import Any
 from pydantic import Field, model_validator, create_model
 from fastcore.basics import patch
 from trex.schema import *
+from trex.tree import _cfg_diff, fact_text, recipe_text
 from trex.search import ARXIV, Paper, DatasetHit, search_arxiv, search_datasets
 
 # %% auto #0
-__all__ = ['CAUSES', 'SYSTEM', 'PROMPTS', 'TaskSpec', 'Research', 'Insight', 'Pick', 'Picks', 'Insights', 'op_help', 'plan_key',
-           'plan_schema', 'val_predictions', 'induce_format', 'answer_format', 'fits', 'tag_case', 'case_causes',
-           'fit_causes', 'target_column', 'profile_sources', 'recipe_pools', 'data_causes', 'render', 'Researcher',
-           'source_flags', 'best_config']
+__all__ = ['MIN_VARIANTS', 'CAUSES', 'SYSTEM', 'PROMPTS', 'TaskSpec', 'Research', 'Insight', 'Pick', 'Picks', 'Insights',
+           'op_help', 'plan_key', 'recipe_schema', 'plan_schema', 'val_predictions', 'induce_format', 'answer_format',
+           'fits', 'tag_case', 'case_causes', 'fit_causes', 'target_column', 'profile_sources', 'recipe_pools',
+           'data_causes', 'render', 'Researcher', 'source_flags', 'best_config']
 
 # %% ../nbs/21_researcher.ipynb #84b11be6
 class TaskSpec(Record):
@@ -93,11 +94,32 @@ def plan_key(plan)->str:
     cfgs = sorted(json.dumps(v.config.model_dump(mode='json'), sort_keys=True) for v in plan.variants)
     return hashlib.sha256(json.dumps(dict(recipe=rec, variants=cfgs), sort_keys=True, default=str).encode()).hexdigest()[:16]
 
+# %% ../nbs/21_researcher.ipynb #5c090595
+def _inline(s, defs=None):
+    "The JSON schema `s` with its `$ref`s replaced by their definitions, so that a piece of it stands alone."
+    defs = s.get('$defs', {}) if defs is None and isinstance(s, dict) else defs
+    if isinstance(s, dict):
+        if '$ref' in s: return _inline(defs[s['$ref'].split('/')[-1]], defs)
+        return {k:_inline(v, defs) for k,v in s.items() if k!='$defs'}
+    return [_inline(o, defs) for o in s] if isinstance(s, list) else s
+
+def recipe_schema()->dict:
+    "The JSON schema of one recipe step: one schema per `trex.recipe` operator, told apart by its `op`."
+    from trex.recipe import OPS
+    out = []
+    for name,cls in OPS.items():
+        s = _inline(cls.model_json_schema(by_alias=True))
+        s['required'] = ['op'] + [k for k in s.get('required', []) if k!='op']
+        out.append(s)
+    return dict(anyOf=out)
+
 # %% ../nbs/21_researcher.ipynb #b9d40972
+MIN_VARIANTS = 3  # the fewest variants the Researcher proposes (a person may cut a plan down to 1; at most MAX_VARIANTS)
+
 def plan_schema(task=None,              # the task, to check pool names (optional)
                 seen:dict=None,         # plan key -> node id of the plans it must not repeat
-                min_variants:int=3,     # fewest variants
-                max_variants:int=5):    # most variants
+                min_variants:int=MIN_VARIANTS, # fewest variants
+                max_variants:int=MAX_VARIANTS): # most variants
     "The `Plan` subclass an LLM plan must validate as, for one expansion."
     from trex.recipe import Recipe
     seen = dict(seen or {})
@@ -117,7 +139,11 @@ def plan_schema(task=None,              # the task, to check pool names (optiona
         k = plan_key(Plan.model_validate(self.model_dump()))
         if k in seen: raise ValueError(f"this plan repeats node {seen[k]}'s recipe and variant configs; change the recipe or the variants")
         return self
-    return create_model('Plan', __base__=Plan, __doc__=Plan.__doc__, __validators__={'_check_expansion': model_validator(mode='after')(_check)})
+    # the tool's JSON schema says what `_check` and `Recipe` accept: the directions, the variant counts, one schema per operator
+    fs = dict(direction=(str, Field(json_schema_extra={'enum': [o for o in DIRECTIONS if o!='baseline']})),
+              recipe=(list[dict[str, Any]], Field(json_schema_extra={'items': recipe_schema(), 'minItems': 1})),
+              variants=(list[Variant], Field(json_schema_extra={'minItems': min_variants, 'maxItems': max_variants})))
+    return create_model('Plan', __base__=Plan, __doc__=Plan.__doc__, __validators__={'_check_expansion': model_validator(mode='after')(_check)}, **fs)
 
 # %% ../nbs/21_researcher.ipynb #b9fe6cd7
 def _best_variant(node)->str|None:

@@ -7,6 +7,10 @@ writes $OUT/eval_throughput.json. Target on a GPU (random Qwen3-1.7B shape, 128-
 
 - CPU (CI): the tiny random Llama, prompts of mixed lengths, no threshold. SIZE=tiny forces it on any device.
 """
+import argparse
+if __name__ == '__main__':   # --help prints the purpose and the settings before anything is imported or run
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                            epilog='Settings (environment variables): SIZE=tiny forces the tiny model; OUT=folder for eval_throughput.json (default: a temp folder); WARM=warm-up rounds.').parse_args()
 import gc, json, os, random, sys, tempfile, time
 from pathlib import Path
 import torch

@@ -6,6 +6,10 @@ plain loop over resampled indices, for a mean (accuracy) and for macro-F1 (HoC-s
 Prints the time of each and the speed-up ratio (baseline: the loop, run in the same process), and checks
 that both give the same intervals for the same resamples.
 """
+import argparse
+if __name__ == '__main__':   # --help prints the purpose and the settings before anything is imported or run
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                            epilog='No options. Needs numpy, scikit-learn (the dev extra) and ftbench.').parse_args()
 import time
 import numpy as np
 from sklearn.metrics import f1_score

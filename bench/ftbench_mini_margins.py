@@ -64,9 +64,16 @@ def score(m, tok, t, rows, max_new, bs=16):
     return t.score([t.extract(o) for o in outs], [t.reference(r) for r in rows], n_boot=1000, seed=0), outs
 
 if __name__ == '__main__':
-    a = argparse.ArgumentParser(); a.add_argument('task', nargs='?', default='mini_sentiment'); a.add_argument('--steps', type=int, default=40); a.add_argument('--val', action='store_true'); a.add_argument('--no-base', action='store_true')
-    a.add_argument('--limit-test', type=int, default=None); a.add_argument('--model-dir', default='/tmp/ftb/smollm2'); a.add_argument('--seed', type=int, default=0)
-    a.add_argument('--arms', default='good,naive', help='which recipes to train: good, naive or both'); a.add_argument('--threads', type=int, default=2)
+    a = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    a.add_argument('task', nargs='?', default='mini_sentiment', help='the mini task (default: mini_sentiment)')
+    a.add_argument('--steps', type=int, default=40, help='training batches of 8 per recipe (default: 40)')
+    a.add_argument('--val', action='store_true', help='also score on the validation split')
+    a.add_argument('--no-base', action='store_true', help='skip scoring the base model')
+    a.add_argument('--limit-test', type=int, default=None, help='score only this many test rows (default: all)')
+    a.add_argument('--model-dir', default='/tmp/ftb/smollm2', help='where SmolLM2 is converted once (default: /tmp/ftb/smollm2)')
+    a.add_argument('--seed', type=int, default=0, help='data and training seed (default: 0)')
+    a.add_argument('--arms', default='good,naive', help='which recipes to train: good, naive or both (default: good,naive)')
+    a.add_argument('--threads', type=int, default=2, help='torch CPU threads (default: 2)')
     a = a.parse_args()
     from transformers import AutoTokenizer, AutoModelForCausalLM
     torch.set_num_threads(a.threads)

@@ -11,9 +11,9 @@ from trex.sim import compare, table
 from trex.tree import UCT, Greedy, Sequential, RandomPolicy
 
 if __name__ == '__main__':
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--seeds', type=int, default=50)
-    ap.add_argument('--expansions', type=int, default=20)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--seeds', type=int, default=50, help='landscapes per policy (default: 50)')
+    ap.add_argument('--expansions', type=int, default=20, help='expansions per search (default: 20)')
     ap.add_argument('--noise', type=float, default=None, help='evaluation noise (default: the Landscape default, 0.03)')
     ap.add_argument('--tuning', action='store_true', help='also run other UCT constants and the descent rule')
     a = ap.parse_args()

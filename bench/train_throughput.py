@@ -10,6 +10,10 @@ Prints tokens/s and peak memory of each path and their ratios, and writes $OUT/t
 
 SIZE=tiny forces the tiny model on any device; STEPS and WARM override the step counts.
 """
+import argparse
+if __name__ == '__main__':   # --help prints the purpose and the settings before anything is imported or run
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                            epilog='Settings (environment variables): SIZE=tiny forces the tiny model; STEPS and WARM, the timed and warm-up steps; OUT=folder for train_throughput.json (default: a temp folder).').parse_args()
 import gc, json, os, resource, shutil, sys, tempfile, time
 from pathlib import Path
 import torch

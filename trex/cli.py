@@ -4,11 +4,11 @@
 
 # %% ../nbs/40_cli.ipynb #92c627b3
 from __future__ import annotations
-import argparse, importlib.util, io, json, os, re, shutil, sys, time
+import argparse, errno, importlib.util, io, json, os, re, shutil, sqlite3, sys, time
 from pathlib import Path
 from trex.schema import Status, TrexError, validate
 from trex.llm import Budget
-from trex.store import Store
+from trex.store import RunLock, Store
 from trex.tree import SearchTree
 from trex.session import Session
 
@@ -43,16 +43,22 @@ def check_new_dir(d, fix:str=None)->Path:
 # %% ../nbs/40_cli.ipynb #a717a83b
 def make_llm(kind:str,             # 'offline', 'anthropic' or 'openai' (or a stored client name)
              model:str=None,       # the LLM (default: trex.llm.DEFAULT_MODEL for anthropic)
-             base_url:str=None):   # another endpoint: a proxy, vLLM, Ollama, llama.cpp...
+             base_url:str=None,    # another endpoint: a proxy, vLLM, Ollama, llama.cpp... (never with a key in it)
+             timeout:float=None,   # seconds the server may keep a call waiting (None: the client's default)
+             retries:int=None):    # retries of a failed call (None: the client's default)
     "The Researcher's LLM client (None for the offline Researcher); the key comes from the environment only."
     if kind in (None, 'offline'): return None
+    from urllib.parse import urlsplit
     from trex.llm import AnthropicClient, OpenAIClient, DEFAULT_MODEL
-    if kind in ('anthropic', 'AnthropicClient'): c = AnthropicClient(model=model or DEFAULT_MODEL, base_url=base_url or None)
+    u = urlsplit(base_url or '')
+    if u.username or u.password: raise TrexError("base-url: it holds credentials (user:KEY@host); trex never stores a key. Fix: export ANTHROPIC_API_KEY or OPENAI_API_KEY, and pass --base-url without them.")
+    kw = {k: v for k,v in dict(base_url=base_url or None, timeout=timeout, max_retries=retries).items() if v is not None}
+    if kind in ('anthropic', 'AnthropicClient'): c = AnthropicClient(model=model or DEFAULT_MODEL, **kw)
     elif kind in ('openai', 'OpenAIClient'):
         if not model: raise TrexError("llm-model: the openai Researcher needs a model name. Fix: --llm-model <a name the server knows> (and --base-url for a local server).")
-        c = OpenAIClient(model, base_url=base_url or None)
+        c = OpenAIClient(model, **kw)
     else: raise TrexError(f"researcher: a {kind} Researcher cannot be rebuilt from the command line. Fix: continue the run from Python with Session.load(run_dir, researcher=<client>).")
-    c.base_url = base_url or None            # kept with the run (Session.create stores model and base URL, never the key)
+    if not hasattr(c, 'settings'): c.base_url = base_url or None    # an older client: Session.create stores model and base URL from it
     return c
 
 # %% ../nbs/40_cli.ipynb #b3e09661
@@ -81,25 +87,28 @@ def drive(s:Session, steps:int=None, show:bool=False)->int:
 
 # %% ../nbs/40_cli.ipynb #56c0a096
 def _attach(s:Session, llm=None)->Session:
-    "Apply the run's `cli` settings; an LLM client charges the run's ledger under its budget."
+    "Apply the run's `cli` settings (the session already charges its LLM client to the run's ledger, under its budget)."
     x = s.tree.store.meta('cli', {})
     if 'variants' in x and hasattr(s.researcher, 'n_variants'): s.researcher.n_variants = x['variants']
     if x.get('loss_rows'): s.executor.loss_rows = x['loss_rows']
-    if llm is not None: llm.ledger, llm.budget = s.tree.store, s.budget
     return s
 
 def _stored(d)->dict:
     "The session settings of the run in `d`."
-    st = Store.open(d, create=False)
+    st = Store.open(d, create=False, readonly=True)
     try: cfg = st.meta('session')
     finally: st.close()
     if cfg is None: raise TrexError(f"run_dir: {d} holds a search tree but no session. Fix: create runs with trex run or Session.create.")
     return cfg
 
-def load(d)->Session:
-    "The session in `d`, with its LLM client rebuilt from the environment when it has one."
+def load(d, timeout:float=None, retries:int=None)->Session:
+    "The session in `d`, with its LLM client rebuilt from the stored settings (the key from the environment); `timeout`/`retries` override them."
     cfg = _stored(d); llm = None
-    if cfg['researcher']!='offline': llm = make_llm(cfg['researcher'], (cfg.get('llm') or {}).get('model'), (cfg.get('llm') or {}).get('base_url'))
+    if cfg['researcher']!='offline':
+        x = dict(cfg.get('llm') or {})
+        kind = x.get('kind') or cfg['researcher']
+        llm = make_llm(kind, x.get('model'), x.get('base_url'), timeout if timeout is not None else x.get('timeout'),
+                       retries if retries is not None else x.get('retries'))
     return _attach(Session.load(d, researcher=llm), llm)
 
 # %% ../nbs/40_cli.ipynb #532e2e37
@@ -123,10 +132,11 @@ def best_vs_base(tree:SearchTree)->str:
 # %% ../nbs/40_cli.ipynb #630c78ad
 def summary(tree:SearchTree)->dict:
     "The run as plain JSON data: settings, spend, best node and one record per node."
-    st = tree.store; b = tree.best()
+    st = tree.store; b = tree.best(); by = st.by_node()
     def rec(n):
         return dict(id=n.id, parent=n.parent, status=str(n.status), direction=n.plan.direction, summary=n.plan.summary,
                     score=n.score, reward=n.reward, visits=n.visits, value=n.value,
+                    spent={k: v for k,v in by.get(n.id, dict(usd=0., tokens_in=0, tokens_out=0, gpu_s=0., n=0)).items() if k!='n'},
                     variants=[dict(name=r.variant, status=r.status, val=r.val.model_dump() if r.val else None, error=r.error) for r in n.results])
     return dict(run_dir=str(st.path.parent), session=st.meta('session'), budget=st.meta('budget'), gate=st.meta('gate'),
                 policy=st.meta('policy'), spent={k: v for k,v in st.totals().items() if k!='n'}, counts=tree.counts(),
@@ -143,6 +153,9 @@ def describe(tree:SearchTree)->str:
              + f"; {sp['gpu_s']/3600:.3f} GPU h" + (f" of {b['gpu_hours']:.2f}" if b.get('gpu_hours') is not None else '')
              + f"; {sp['tokens_in']+sp['tokens_out']:,} LLM tokens",
              best_vs_base(tree)]
+    by = [(n['id'], n['spent']) for n in sm['nodes'] if n['spent']['usd'] or n['spent']['gpu_s'] or n['spent']['tokens_in']]
+    if by: lines.append('spend by node: ' + '; '.join(f"{i} ${x['usd']:.4f}" + (f", {x['gpu_s']/3600:.3g} GPU h" if x['gpu_s'] else '')
+                                                    + (f", {x['tokens_in']+x['tokens_out']:,} tokens" if x['tokens_in'] else '') for i,x in by))
     for w in sm['waiting']: lines.append(f"waiting at the gate: {w} (trex approve {sm['run_dir']} {w}, or trex prune {sm['run_dir']} {w})")
     return '\n'.join(lines)
 
@@ -150,15 +163,15 @@ def describe(tree:SearchTree)->str:
 def write_html(tree:SearchTree, path)->str:
     "Write the tree as a standalone HTML page with `trex.widgets.TreeView`; a one-line note of what happened."
     try: from trex.widgets import TreeView
-    except ImportError as e: return f"tree HTML: skipped, the widgets are not installed ({e}). Fix: pip install 'trex[ui]'."
+    except ImportError as e: return f"tree HTML: skipped, the widgets are not installed ({e}). Fix: pip install 'trex-ft[ui]'."
     try: TreeView(tree).to_html(path)
-    except ImportError as e: return f"tree HTML: skipped ({e}). Fix: pip install 'trex[ui]'."
+    except ImportError as e: return f"tree HTML: skipped ({e}). Fix: pip install 'trex-ft[ui]'."
     return f"tree HTML: {path}"
 
 def write_recipe(node, path, fmt:str='script', variant=None, overwrite:bool=False)->str:
     "Export `node` with `trex.export`: a standalone script, plus LLaMA-Factory / Axolotl YAML with `fmt`; a one-line note."
     try: from trex.export import export
-    except ImportError as e: return f"recipe: skipped, trex.export is not available ({e}). Fix: pip install -U trex."
+    except ImportError as e: return f"recipe: skipped, trex.export is not available ({e}). Fix: pip install -U trex-ft."
     fs = export(node, path, variant=variant, fmt=None if fmt=='script' else fmt, overwrite=overwrite)
     return f"recipe of {node.id}: " + ', '.join(str(f) for f in fs if f.suffix in ('.py', '.yaml'))
 
@@ -227,48 +240,49 @@ def cmd_run(a)->int:
     d = check_new_dir(a.run_dir)
     task = check_task(a.task, a.subset); check_model(a.model)
     budget = validate(Budget, dict(rounds=a.rounds, usd=a.budget_usd, gpu_hours=a.gpu_hours, tokens=a.tokens), 'budget')
-    llm = make_llm(a.researcher, a.llm_model, a.base_url)
+    llm = make_llm(a.researcher, a.llm_model, a.base_url, a.llm_timeout, a.llm_retries)
     s = _create(d, a, task, llm=llm, budget=budget, gate=a.gate, policy=a.policy)
     print(f"trex run: {task.name} on {a.model}, {a.researcher} Researcher, gate {a.gate}, policy {a.policy}, in {d}", flush=True)
-    code = drive(s, a.steps, show=a.verbose)
+    with s.writing('trex run'): code = drive(s, a.steps, show=a.verbose)
     print(f"\n{describe(s.tree)}")
     return _waiting(s, code, d)
 
 def cmd_resume(a)->int:
     "`trex resume`: load a run (raising its budget if asked) and go on."
-    d = Path(a.run_dir); s = load(d)
+    d = Path(a.run_dir); s = load(d, a.llm_timeout, a.llm_retries)
     up = {k: v for k,v in dict(rounds=a.rounds, usd=a.budget_usd, gpu_hours=a.gpu_hours, tokens=a.tokens).items() if v is not None}
-    if up:
-        s.budget = validate(Budget, s.budget.model_dump() | up, 'budget'); s.tree.store.set_meta('budget', s.budget.model_dump())
-        _attach(s, getattr(s.researcher, 'llm', None))
-        print(f"budget now: {s.budget}")
-    if a.steps is None and s.budget.rounds is None: raise TrexError("steps: this run's budget has no rounds cap, so it would never stop. Fix: --steps N, or --rounds N.")
-    code = drive(s, a.steps, show=a.verbose)
+    if a.steps is None and (up.get('rounds') or s.budget.rounds) is None: raise TrexError("steps: this run's budget has no rounds cap, so it would never stop. Fix: --steps N, or --rounds N.")
+    with s.writing('trex resume'):
+        if up:
+            s.budget = validate(Budget, s.budget.model_dump() | up, 'budget'); s.tree.store.set_meta('budget', s.budget.model_dump())
+            print(f"budget now: {s.budget}")
+        code = drive(s, a.steps, show=a.verbose)
     print(f"\n{describe(s.tree)}")
     return _waiting(s, code, d)
 
 # %% ../nbs/40_cli.ipynb #36a809bd
 def cmd_show(a)->int:
-    "`trex show`: the tree and the run's state, as text or JSON."
-    t = SearchTree.open(a.run_dir, create=False)
+    "`trex show`: the tree and the run's state, as text or JSON (the run is opened read-only)."
+    t = SearchTree(Store.open(a.run_dir, create=False, readonly=True))
     print(json.dumps(summary(t), indent=1, default=str) if a.json else describe(t))
     return OK
 
 def cmd_approve(a)->int:
     "`trex approve`: approve a plan waiting at the gate (the next `trex resume` runs it)."
-    t = SearchTree.open(a.run_dir, create=False); t.approve(a.node)
+    t = SearchTree.open(a.run_dir, create=False)
+    with RunLock(a.run_dir).hold('trex approve'): SearchTree(t.store).approve(a.node)   # the tree as it is once the lock is held
     print(f"{a.node} approved. Next: trex resume {a.run_dir}")
     return OK
 
 def cmd_prune(a)->int:
     "`trex prune`: prune a node and its subtree out of the search."
     t = SearchTree.open(a.run_dir, create=False)
-    print(f"pruned: {', '.join(t.prune(a.node))}")
+    with RunLock(a.run_dir).hold('trex prune'): print(f"pruned: {', '.join(SearchTree(t.store).prune(a.node))}")
     return OK
 
 def cmd_export(a)->int:
     "`trex export`: a node (default: the best trained one) as a standalone script or a trainer config."
-    t = SearchTree.open(a.run_dir, create=False)
+    t = SearchTree(Store.open(a.run_dir, create=False, readonly=True))
     n = t[a.node] if a.node else best_trained(t)
     if n is None: print(f"trex export: nothing to export: no trained node of {a.run_dir} finished yet.", file=sys.stderr); return FAILED
     if not n.plan.variants: raise TrexError(f"node: {n.id} is the baseline, it trains nothing. Fix: name a trained node (trex show {a.run_dir}).")
@@ -321,6 +335,10 @@ def _budget_args(p, rounds=None):
     g.add_argument('--gpu-hours', type=_num(float), help='accelerator hours')
     g.add_argument('--tokens', type=_num(int), help='LLM tokens, input and output')
 
+def _llm_args(g):
+    g.add_argument('--llm-timeout', type=_num(float, 1), help='seconds the LLM server may keep a call waiting (default: the client\'s)')
+    g.add_argument('--llm-retries', type=_num(int), help='retries of a failed LLM call: 429, 5xx, timeouts (default: the client\'s)')
+
 def _steps_args(p):
     p.add_argument('--steps', type=_num(int, 1), help='at most this many steps (default: until the budget or a gate stops it)')
     p.add_argument('-v', '--verbose', action='store_true', help='print the tree after every step')
@@ -361,7 +379,8 @@ def _run_parser(sp):
     g = p.add_argument_group('Researcher')
     g.add_argument('--researcher', default='offline', choices=['offline', 'anthropic', 'openai'], help='offline: rule-based, no LLM (default)')
     g.add_argument('--llm-model', help='the LLM (anthropic default: trex.llm.DEFAULT_MODEL; openai: required)')
-    g.add_argument('--base-url', help='an OpenAI-compatible server or a proxy')
+    g.add_argument('--base-url', help='an OpenAI-compatible server or a proxy (no credentials in it: the key comes from the environment)')
+    _llm_args(g)
     _budget_args(p, rounds=5); _train_args(p); _steps_args(p)
     p.set_defaults(fn=cmd_run)
 
@@ -372,6 +391,7 @@ def _resume_parser(sp):
                     "flags raise the run's caps for good.\n\n"
                     "examples:\n  trex resume runs/sent\n  trex resume runs/sent --rounds 10 --budget-usd 30\n  trex resume runs/sent --steps 1")
     p.add_argument('run_dir', help='a run directory')
+    _llm_args(p.add_argument_group('Researcher (an LLM run: its stored settings, unless given here)'))
     _budget_args(p); _steps_args(p)
     p.set_defaults(fn=cmd_resume)
 
@@ -411,6 +431,15 @@ def parser()->argparse.ArgumentParser:
     return p
 
 # %% ../nbs/40_cli.ipynb #95417106
+def _os_error(e, d)->str:
+    "One line for a file-system or SQLite error about run directory `d`, with the fix."
+    where = getattr(e, 'filename', None) or d
+    if isinstance(e, PermissionError) or getattr(e, 'errno', None) in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"run_dir: {where} is read-only or not yours (permission denied). Fix: view it with trex show {d}, or copy the run somewhere writable."
+    if isinstance(e, NotADirectoryError): return f"run_dir: {where} is a file, not a directory. Fix: pass a run directory."
+    if isinstance(e, sqlite3.Error) and 'readonly' in str(e): return f"run_dir: {d} is read-only. Fix: view it with trex show {d}, or copy the run somewhere writable."
+    return f"run_dir: {where}: {getattr(e, 'strerror', None) or e}. Fix: check the path and its permissions."
+
 def main(argv=None)->int:
     "Entry point of the `trex` console script: run one command, return its exit code (see `EXIT_CODES`)."
     import signal, threading
@@ -428,4 +457,7 @@ def main(argv=None)->int:
         return INTERRUPTED
     except (TrexError, ImportError) as e:
         print(f"trex {a.cmd}: error: {' '.join(str(e).split())}", file=sys.stderr)
+        return BAD_INPUT
+    except (OSError, sqlite3.Error) as e:          # a run directory the file system will not let us use
+        print(f"trex {a.cmd}: error: {_os_error(e, getattr(a, 'run_dir', None))}", file=sys.stderr)
         return BAD_INPUT

@@ -243,8 +243,6 @@ class RunLock:
     "One writer per run: an exclusive `flock` on `run_dir/trex.lock`, naming its holder (pid, host, since)."
     def __init__(self, run_dir): self.path,self.fd,self.depth,self.taken_over,self._t = Path(run_dir)/LOCK_NAME,None,0,None,threading.Lock()
     def __repr__(self): return f"RunLock('{self.path.parent}', {'held' if self.fd is not None else 'free'})"
-    def __enter__(self): return self.acquire()
-    def __exit__(self, *a): self.release()
 
 def _holder(fd)->dict:
     "The holder a lock file names ({} when empty or unreadable)."
@@ -279,6 +277,14 @@ def release(self:RunLock):
         self.depth -= 1
         if self.depth: return
         os.ftruncate(self.fd, 0); fcntl.flock(self.fd, fcntl.LOCK_UN); os.close(self.fd); self.fd = None
+
+@patch
+@contextmanager
+def hold(self:RunLock, what:str='writing'):
+    "Hold the lock for a `with` block."
+    self.acquire(what)
+    try: yield self
+    finally: self.release()
 
 @patch
 def holder(self:RunLock)->dict|None:

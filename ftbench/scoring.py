@@ -4,15 +4,14 @@
 
 # %% ../nbs/ftbench_nbs/01_scoring.ipynb #2843e766
 from __future__ import annotations
-import json, re, math, difflib
+import json, re, math
 from ftbench.core import Score, FTBenchError, FIXTURES, closest
 
 # %% auto #0
-__all__ = ['TOMG_SUBTASKS', 'ELEMENTS', 'TOMG_DEFS', 'FG_SMARTS', 'BONDS', 'LAWBENCH', 'resample_counts', 'mean_stat',
-           'group_mean_stat', 'macro_f1_stat', 'make_score', 'accuracy', 'set_f1', 'macro_f1', 'CharTokenizer', 'rouge',
-           'rouge_score_', 'mol', 'fg_name', 'count_fg', 'tanimoto', 'tomg_check', 'tomg_score', 'omes', 'omes_score',
-           'first_letter', 'first_bool', 'last_capital', 'gta_objective', 'cn2num', 'arabic', 'strip_prefix',
-           'unprefix', 'lawbench_example', 'lawbench_score']
+__all__ = ['TOMG_SUBTASKS', 'ELEMENTS', 'TOMG_DEFS', 'FG_SMARTS', 'BONDS', 'resample_counts', 'mean_stat', 'group_mean_stat',
+           'macro_f1_stat', 'make_score', 'accuracy', 'set_f1', 'macro_f1', 'CharTokenizer', 'rouge', 'rouge_score_',
+           'mol', 'fg_name', 'count_fg', 'tanimoto', 'tomg_check', 'tomg_score', 'omes', 'omes_score', 'first_letter',
+           'first_bool', 'last_capital', 'gta_objective']
 
 # %% ../nbs/ftbench_nbs/01_scoring.ipynb #c2c9ff03
 def resample_counts(n:int, # examples
@@ -100,11 +99,13 @@ def rouge(preds, refs, types=('rouge1', 'rouge2', 'rougeL'), tokenizer=None)->di
         for t in types: out[t].append(s[t].fmeasure)
     return out
 
-def rouge_score_(preds, refs, primary='rouge1', types=('rouge1', 'rouge2', 'rougeL'), tokenizer=None, **kw)->Score:
-    "Mean ROUGE F (primary type) with a bootstrap CI; all types in `metrics`."
+def rouge_score_(preds, refs, primary='rouge1', types=('rouge1', 'rouge2', 'rougeL', 'rougeLsum'), tokenizer=None, **kw)->Score:
+    "Mean ROUGE F (primary type) with a bootstrap CI; all types, and the share of empty outputs, in `metrics`."
     import numpy as np
     r = rouge(preds, refs, types, tokenizer)
-    return make_score(primary, r[primary], metrics={t: float(np.mean(v)) for t, v in r.items()}, **kw)
+    m = {t: float(np.mean(v)) for t, v in r.items()}
+    m['abstention_rate'] = float(np.mean([not str(p or '').strip() for p in preds]))
+    return make_score(primary, r[primary], metrics=m, **kw)
 
 # %% ../nbs/ftbench_nbs/01_scoring.ipynb #e3b6a008
 TOMG_SUBTASKS = ['MolCustom_AtomNum', 'MolCustom_BondNum', 'MolCustom_FunctionalGroup', 'MolEdit_AddComponent',
@@ -196,54 +197,76 @@ def tomg_score(preds, refs, **kw)->Score:
     return make_score('success_rate', succ, group_mean_stat(succ, subs), m, **kw)
 
 # %% ../nbs/ftbench_nbs/01_scoring.ipynb #3f60bf79
-def _canon(s):
+def _can(s)->str:
+    "RDKit-canonical SMILES, '' when it does not parse; a non-string raises, as RDKit does in the official scorer."
     from rdkit import Chem
+    if not isinstance(s, str): raise TypeError(f"intermediate_smiles must be a string, not {type(s).__name__}")
     m = mol(s)
-    return (Chem.MolToSmiles(m), m) if m is not None else (None, None)
+    return Chem.MolToSmiles(m) if m is not None else ''
 
-def _align(gold, pred, sim):
-    n, k = len(gold), len(pred)
-    D = [[0.] * (k + 1) for _ in range(n + 1)]; L = [[0] * (k + 1) for _ in range(n + 1)]
-    for i in range(n + 1):
-        for j in range(k + 1):
-            if i == j == 0: continue
-            c = []
-            if i: c.append((D[i-1][j] - 1e-6, L[i-1][j]))
-            if j: c.append((D[i][j-1] - 1e-6, L[i][j-1]))
-            if i and j:
-                same = gold[i-1][0] == pred[j-1][0]
-                c.append((D[i-1][j-1] + (gold[i-1][2] * sim(gold[i-1], pred[j-1]) if same else 0.), L[i-1][j-1] + same))
-            D[i][j], L[i][j] = max(c)
-    return max(D[n][k], 0.), L[n][k]
+def _omes_dp(gold, pred, gc, pc):
+    "The oMeS table: each cell (S_total, S_partial, rank, penalty, move), best by that order."
+    N, M, P = len(gold), len(pred), 1e-6
+    D = [[None] * (M + 1) for _ in range(N + 1)]; D[0][0] = (0., 0., 0, 0., 'end')
+    for i in range(1, N + 1): D[i][0] = (*D[i-1][0][:2], 1, D[i-1][0][3] - P, 'skip_gold')
+    for j in range(1, M + 1): D[0][j] = (*D[0][j-1][:2], 1, D[0][j-1][3] - P, 'skip_pred')
+    for i in range(1, N + 1):
+        for j in range(1, M + 1):
+            d, w = D[i-1][j-1], gold[i-1][2]
+            if gold[i-1][0] == pred[j-1][0]:
+                par = w * _sigma(tanimoto(mol(gc[i-1]), mol(pc[j-1]))) if gc[i-1] and pc[j-1] else 0.
+                diag = (d[0] + (w if gc[i-1] and gc[i-1] == pc[j-1] else 0.), d[1] + par, 3, d[3], 'match')
+            else: diag = (d[0], d[1], 2, d[3] - P, 'type_mismatch')
+            up, left = D[i-1][j], D[i][j-1]
+            D[i][j] = max([(*up[:2], 1, up[3] - P, 'skip_gold'), (*left[:2], 1, left[3] - P, 'skip_pred'), diag], key=lambda c: c[:4])
+    return D
+
+def _sigma(t, tau=0.6): return 0. if t < tau else t
+
+# %% ../nbs/ftbench_nbs/01_scoring.ipynb #87b9e6ae
+def _matches(D)->int:
+    "Number of `match` moves on the path traced back from the last cell."
+    i, j, k = len(D) - 1, len(D[0]) - 1, 0
+    while i or j:
+        a = 'skip_pred' if i == 0 else 'skip_gold' if j == 0 else D[i][j][4]
+        k += a == 'match'
+        i, j = (i - 1, j - 1) if a in ('match', 'type_mismatch') else (i - 1, j) if a == 'skip_gold' else (i, j - 1)
+    return k
 
 def omes(pred_steps, # predicted steps: dicts with subtype, intermediate_smiles (or None when unparseable)
          gold_mech, # gold mechanism: dicts with subtype, intermediate_smiles, step_weight
-        )->dict: # S_total, S_partial, V, L for one reaction
-    "oMeS scores of one predicted mechanism against the gold one."
-    if not isinstance(pred_steps, list): return dict(S_total=0., S_partial=0., V=0., L=0.)
-    g = [(s.get('subtype'), *_canon(s.get('intermediate_smiles')), float(s.get('step_weight', 1 / len(gold_mech)))) for s in gold_mech]
-    g = [(a, (c, m), w) for a, c, m, w in g]
-    p = [(s.get('subtype'), _canon(s.get('intermediate_smiles')), None) for s in pred_steps if isinstance(s, dict)]
-    exact = lambda a, b: float(a[1][0] is not None and a[1][0] == b[1][0])
-    def part(a, b):
-        if a[1][1] is None or b[1][1] is None: return 0.
-        t = 1. if a[1][0] == b[1][0] else tanimoto(a[1][1], b[1][1])
-        return t if t >= 0.6 else 0.
-    st, l = _align(g, p, exact); sp, _ = _align(g, p, part)
-    return dict(S_total=st, S_partial=sp, V=sum(x[1][1] is not None for x in p) / len(p) if p else 0., L=l / len(g))
+        )->dict: # S_total, S_partial, V, L for one reaction, each rounded to 2 decimals
+    "oMeS scores of one predicted mechanism against the gold one, as the official scorer computes them."
+    zero = dict(S_total=0., S_partial=0., V=0., L=0.)
+    if isinstance(pred_steps, dict): pred_steps = pred_steps.get('mechanism', pred_steps)
+    if not isinstance(pred_steps, list): return zero
+    try:
+        pred = [(s['subtype'], s['intermediate_smiles']) for s in pred_steps]
+        gold = [(s['subtype'], s['intermediate_smiles'], float(s['step_weight'])) for s in gold_mech]
+        gc, pc = [_can(s) for _, s, _ in gold], [_can(s) for _, s in pred]
+    except (KeyError, TypeError, ValueError): return zero
+    D = _omes_dp(gold, pred, gc, pc)
+    return dict(S_total=round(D[-1][-1][0], 2), S_partial=round(D[-1][-1][1], 2),
+                V=round(sum(map(bool, pc)) / max(1, len(pred)), 2), L=round(_matches(D) / max(1, len(gold)), 2))
 
 # %% ../nbs/ftbench_nbs/01_scoring.ipynb #0e95f25c
 def omes_score(preds, refs, primary='S_total', **kw)->Score:
-    "oMeBench: mean oMeS over reactions, with S_total, S_partial, V and L."
+    "oMeBench: mean oMeS over reactions, with S_total, S_partial, V and L, and the share of unparseable answers."
     import numpy as np
     rs = [omes(p, r) for p, r in zip(preds, refs)]
     m = {f"omes_{k}" if k.startswith('S') else k: float(np.mean([x[k] for x in rs])) for k in rs[0]}
+    m['abstention_rate'] = float(np.mean([not isinstance(p, (list, dict)) or not p for p in preds]))
     return make_score(f"omes_{primary}", [x[primary] for x in rs], metrics=m, **kw)
 
 # %% ../nbs/ftbench_nbs/01_scoring.ipynb #cfef8bd0
 def first_letter(text, letters='ABCD'):
-    "The first standalone option letter in `text` (case-insensitive), upper-cased, or None."
-    m = re.search(rf'(?<![A-Za-z])([{letters}{letters.lower()}])(?![A-Za-z])', text or '')
+    "The chosen option letter in `text`: a stated answer ('answer is C', 'Answer: (C)'), else the first standalone capital, else a lone letter; or None."
+    t, L = (text or '').strip(), letters
+    for pat, fl in ((rf'answer\s*(?:is\s*)?:?\s*(?:option\s*)?[(\[]?([{L}])(?![A-Za-z])', re.I), (rf'option\s*[(\[]?([{L}])(?![A-Za-z])', re.I),
+                    (rf'(?<![A-Za-z])([{L}])(?![A-Za-z])', 0)):
+        m = re.search(pat, t, fl)
+        if m and m.group(1) in L: return m.group(1)
+    m = re.fullmatch(rf'\W*([{L}{L.lower()}])\W*', t)
     return m.group(1).upper() if m else None
 
 def first_bool(text):
@@ -263,113 +286,3 @@ def gta_objective(text, gt:dict)->float:
     ok = all(any(_has(text, a) for a in grp) for grp in (gt.get('whitelist') or []))
     bad = any(any(_has(text, a) for a in grp) for grp in (gt.get('blacklist') or []))
     return float(ok and not bad)
-
-# %% ../nbs/ftbench_nbs/01_scoring.ipynb #8a77cc2c
-LAWBENCH = {'1-1': ('Article recitation', 'rougel'), '1-2': ('Knowledge QA', 'choice'), '2-1': ('Document proofreading', 'f05'),
-            '2-2': ('Dispute focus identification', 'label'), '2-3': ('Marital disputes identification', 'setf1'),
-            '2-4': ('Issue topic identification', 'label'), '2-5': ('Reading comprehension', 'charf1'),
-            '2-6': ('Named entity recognition', 'charf1'), '2-7': ('Opinion summarization', 'rougel'),
-            '2-8': ('Argument mining', 'choice'), '2-9': ('Event detection', 'setf1'), '2-10': ('Trigger word extraction', 'charf1'),
-            '3-1': ('Fact-based article prediction', 'article'), '3-2': ('Scene-based article prediction', 'rougel'),
-            '3-3': ('Charge prediction', 'setf1'), '3-4': ('Prison term prediction w/o article', 'prison'),
-            '3-5': ('Prison term prediction w/ article', 'prison'), '3-6': ('Case analysis', 'choice'),
-            '3-7': ('Criminal damages calculation', 'amount'), '3-8': ('Consultation', 'rougel')}
-_CN = dict(zip('零〇一二两三四五六七八九', [0, 0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9]))
-_UNIT = {'十': 10, '百': 100, '千': 1000, '万': 10000}
-
-def cn2num(s:str)->int:
-    "Convert a Chinese numeral (`'二十四'`, `'一百零五'`, `'三千'`) to an int."
-    total, sec, d = 0, 0, None
-    for ch in s:
-        if ch in _CN: d = _CN[ch]
-        elif ch == '万': total, sec, d = (total + sec + (d or 0)) * 10000, 0, None
-        else: sec += (1 if d is None else d) * _UNIT[ch]; d = None
-    return total + sec + (d or 0)
-
-def arabic(text:str)->str:
-    "`text` with Chinese numerals replaced by Arabic digits."
-    return re.sub(r'[零〇一二两三四五六七八九十百千万]+', lambda m: str(cn2num(m.group())), text or '')
-
-def strip_prefix(ans:str)->str:
-    "A LawBench gold answer without its fixed prefix (up to the first colon)."
-    return re.split(r'[:：]', ans, maxsplit=1)[-1].strip() if re.search(r'[:：]', ans or '') else (ans or '').strip()
-
-def unprefix(pred:str, ans:str)->str:
-    "`pred` without the gold answer's fixed prefix, when it starts with it."
-    m = re.match(r'([^:：]{1,12})[:：]', ans or ''); p = (pred or '').strip()
-    if m and re.match(re.escape(m.group(1)) + r'\s*[:：]', p): return re.split(r'[:：]', p, maxsplit=1)[1].strip()
-    return p
-
-def _labels(s): return {x.strip() for x in re.split(r'[;；、,，\n]', strip_prefix(s)) if x.strip()}
-
-def _months(text):
-    t = arabic(text)
-    m = re.search(r'(\d+)\s*个?月', t)
-    if m: return int(m.group(1))
-    y = re.search(r'(\d+)\s*年', t)
-    return int(y.group(1)) * 12 if y else None
-
-def _charf1(p, g):
-    from collections import Counter
-    p, g = Counter(re.sub(r'\s', '', p or '')), Counter(re.sub(r'\s', '', g or ''))
-    tp = sum((p & g).values())
-    return 0. if not tp else 2 * tp / (sum(p.values()) + sum(g.values()))
-
-def _edits(src, tgt):
-    sm = difflib.SequenceMatcher(None, src, tgt, autojunk=False)
-    return {(i1, i2, tgt[j1:j2]) for op, i1, i2, j1, j2 in sm.get_opcodes() if op != 'equal'}
-
-def _f05(pred, gold, src):
-    pe, ge = _edits(src, (pred or '')[:len(gold) + 5]), _edits(src, gold)
-    if not pe and not ge: return 1.
-    tp = len(pe & ge); p = tp / len(pe) if pe else 1.; r = tp / len(ge) if ge else 1.
-    return 0. if p + r == 0 else 1.25 * p * r / (0.25 * p + r)
-
-# %% ../nbs/ftbench_nbs/01_scoring.ipynb #093668ed
-def lawbench_example(kind:str, # scorer kind from `LAWBENCH`
-                     pred:str, # model output
-                     ref:dict, # dict(answer=, question=)
-                     universe:set=frozenset(), # label list for `setf1`
-                    )->tuple: # (score in [0, 1], abstained)
-    "Score one LawBench output with its task's rule."
-    ans, pred = ref['answer'], pred or ''
-    if kind == 'choice':
-        gold = (re.findall(r'[A-E]', strip_prefix(ans)) or [''])[0]
-        opts = set(re.findall(r'[A-E]', pred))
-        return float(len(opts) == 1 and gold in opts), not opts
-    if kind == 'label': return float(strip_prefix(ans) in pred), False
-    if kind == 'setf1':
-        found = {l for l in universe if l in pred}
-        return set_f1(found, _labels(ans)), not found
-    if kind == 'article':
-        g, p = set(re.findall(r'\d+', arabic(strip_prefix(ans)))), set(re.findall(r'\d+', arabic(pred)))
-        return set_f1(p, g), not p
-    if kind == 'charf1': return _charf1(unprefix(pred, ans), strip_prefix(ans)), not pred.strip()
-    if kind == 'f05': return _f05(unprefix(pred, ans), strip_prefix(ans), ref.get('question', '')), False
-    if kind == 'prison':
-        g, p = _months(ans), _months(pred)
-        if g is None: return 1., False
-        d = math.log(216) if p is None else min(math.log(216), abs(math.log(g + 1) - math.log(p + 1)))
-        return (math.log(216) - d) / math.log(216), p is None
-    if kind == 'amount':
-        g = re.findall(r'\d+(?:\.\d+)?', arabic(strip_prefix(ans)))
-        nums = {float(x) for x in re.findall(r'\d+(?:\.\d+)?', arabic(pred))}
-        return float(bool(g) and float(g[0]) in nums), not nums
-    if kind == 'rougel': raise FTBenchError("rougel is scored in batch by lawbench_score")
-    raise FTBenchError(f"unknown LawBench scorer {kind!r}")
-
-def lawbench_score(preds, refs, **kw)->Score:
-    "LawBench: each task's own rule, then the plain mean over tasks (the 'hybrid score')."
-    import numpy as np
-    ids = [r['task'] for r in refs]; pe = [0.] * len(preds); ab = [False] * len(preds)
-    for t in sorted(set(ids)):
-        ix = [i for i, x in enumerate(ids) if x == t]; kind = LAWBENCH[t][1]
-        if kind == 'rougel':
-            rl = rouge([unprefix(preds[i], refs[i]['answer']) or '无' for i in ix], [strip_prefix(refs[i]['answer']) for i in ix], ('rougeL',), CharTokenizer())['rougeL']
-            for i, v in zip(ix, rl): pe[i] = v
-            continue
-        uni = set().union(*[_labels(refs[i]['answer']) for i in ix])
-        for i in ix: pe[i], ab[i] = lawbench_example(kind, preds[i], refs[i], uni)
-    m = {f"task_{t}": float(np.mean([pe[i] for i, x in enumerate(ids) if x == t])) for t in sorted(set(ids))}
-    m['abstention_rate'] = float(np.mean(ab))
-    return make_score('score', pe, group_mean_stat(pe, ids), m, **kw)

@@ -18,7 +18,7 @@ from trex.search import ARXIV, Paper, DatasetHit, search_arxiv, search_datasets
 __all__ = ['MIN_VARIANTS', 'CAUSES', 'SYSTEM', 'PROMPTS', 'TaskSpec', 'Research', 'Insight', 'Pick', 'Picks', 'Insights',
            'op_help', 'plan_key', 'recipe_schema', 'plan_schema', 'val_predictions', 'induce_format', 'answer_format',
            'fits', 'tag_case', 'case_causes', 'fit_causes', 'target_column', 'profile_sources', 'recipe_pools',
-           'data_causes', 'render', 'Researcher', 'source_flags', 'best_config']
+           'data_causes', 'render', 'Researcher', 'facts_text', 'model_facts', 'source_flags', 'best_config']
 
 # %% ../nbs/21_researcher.ipynb #84b11be6
 class TaskSpec(Record):
@@ -348,12 +348,14 @@ def data_causes(recipe:list, task)->list:
     return [Cause(cause=c, count=sum(prof[p]['rows'] for p in ps), examples=ps, fix=fixes[c]) for c,ps in found.items()]
 
 # %% ../nbs/21_researcher.ipynb #6be88522
-SYSTEM = """You are the Researcher of trex, an agent that fine-tunes small language models in a tree search \
-(the TREX method). Each node of the tree is one experiment: a data recipe and 3 to 5 training variants \
+SYSTEM = f"""You are the Researcher of trex, an agent that fine-tunes small language models in a tree search \
+(the TREX method). Each node of the tree is one experiment: a data recipe and {MIN_VARIANTS} to {MAX_VARIANTS} training variants \
 (LoRA or QLoRA configurations) run side by side and scored on the validation split. You analyse the \
 requirement, research methods and data, plan experiments coarse to fine (first a direction, then a \
-concrete plan), and diagnose results from the failed validation examples. You never see the test split. \
-Answer only by calling the tool you are given, with input that matches its schema."""
+concrete plan), and diagnose results from the failed validation examples. You size each experiment to \
+the model, the hardware, the measured time per step, the budget left and the limits that a request \
+states. You never see the test split. Answer only by calling the tool you are given, with input that \
+matches its schema."""
 
 PROMPTS = {
  'analyse': dict(schema=TaskSpec, tool='task_spec', maxtok=2000, text="""\
@@ -367,9 +369,10 @@ The task as the benchmark defines it:
 Training sources available (name: rows; problems a quick profile found):
 {pools}
 
-Give the capability in one sentence, the primary metric, the data available (one line per split or \
-source, noting any quality problems you can guess), the constraints, what success looks like in numbers, \
-and 1 to 4 short keyword queries to search papers and datasets with."""),
+{setting}Give the capability in one sentence, the primary metric, the data available (one line per split or \
+source, noting any quality problems you can guess), the constraints (the model, hardware, budget and \
+limits of the session where they are given above, and any the requirement states), what success looks \
+like in numbers, and 1 to 4 short keyword queries to search papers and datasets with."""),
 
  'research': dict(schema=Picks, tool='research_picks', maxtok=2000, text="""\
 Task: {capability} (metric: {metric}).
@@ -386,10 +389,15 @@ on why it fits and how to use it. Leave out what does not fit. Add a short note 
  'plan': dict(schema=Plan, tool='plan', maxtok=4000, text="""\
 Plan the next experiment: a child of node {nid}.
 
-Task: {capability}. Metric: {metric} ({direction_of_metric} is better).
+Task: {capability}. Metric: {metric} ({direction_of_metric} is better). Success: {success}
+Constraints (from the task specification):
+{constraints}
 
-Memory of the search (the path to {nid}, its siblings, critical nodes):
+{setting}Memory of the search (the path to {nid}, its siblings, critical nodes):
 {memory}
+
+Bad cases of {nid} ({cases_from}):
+{cases}
 
 Insights so far (the user may have edited them; follow them):
 {insights}
@@ -398,26 +406,33 @@ Research:
 {research}
 
 Work coarse to fine. First pick a direction, one of: {directions}. Then make it concrete:
-- goal: what this experiment tests, in one sentence; rationale: why, citing the memory or a diagnosis;
+- goal: what this experiment tests, in one sentence; rationale: why, citing the memory, a diagnosis or a bad case;
 - recipe: a list of data operator steps that the Executor runs in order. Start with a source or mix. \
 `split: train` reads all the task's training pools together; one pool is `{{'op': 'source', 'pool': name}}`. \
-The pools, with the problems a quick profile found (off format: targets not in the answer format; \
-duplicates; contaminated: near-copies of validation items; off topic; mismatched: targets that do not fit their inputs):
+The validation split has {n_val} items. The training pools, with their sizes and the problems a quick profile \
+found (off format: targets not in the answer format; duplicates; contaminated: near-copies of validation items; \
+off topic; mismatched: targets that do not fit their inputs):
 {pools}
   Operators (fields, * = required):
 {ops}
-  A format step is added at the end when the recipe has none (the task's own prompt format).
-- variants: 3 to 5 training configurations run side by side, each with a short unique name \
-(letters, digits, _ . -) and the config fields that differ from the defaults. Config fields: {config_fields}.
-  The parent's best configuration: {parent_config}.
+  A format step is added at the end when the recipe has none (the task's own prompt format). At most \
+{max_rows:,} rows reach training in one round.
+- variants: {n_variants} training configurations run side by side, each with a short unique name \
+(letters, digits, _ . -) and the config fields that differ from the defaults. Config fields and their defaults: {config_fields}.
+  {parent_config}
+  Size them: a variant trains max_steps optimizer steps (else epochs x rows / (micro_batch x grad_accum)), \
+each about the measured time per step (more with a larger micro_batch, max_length or rank); together the \
+variants must fit the budget left and the training limits.
 
 Do not repeat a plan that was tried from node {nid} already:
 {siblings}"""),
 
  'diagnose': dict(schema=Report, tool='report', maxtok=4000, text="""\
 Diagnose node {nid}: {plan}.
+Recipe: {recipe}
+Success looks like: {success}
 
-Results per variant (validation):
+{setting}Results per variant (validation), with each variant's configuration:
 {results}
 
 The parent ({parent}): {parent_score}.
@@ -438,7 +453,7 @@ with the ids of the nodes that support it.
 The tree:
 {tree}
 
-Reports:
+Reports, one per node: its summary (what happened), then its conclusions (what to try next), kept apart:
 {reports}
 
 The current insights, as the user left them (keep those still true, reword or drop the rest, add new ones):
@@ -452,6 +467,7 @@ def render(name:str, **kw)->str:
     "The user prompt `name` with its placeholders filled."
     return PROMPTS[name]['text'].format(**kw)
 
+
 # %% ../nbs/21_researcher.ipynb #f2632e19
 class Researcher:
     "The LLM Researcher: analyse, research, plan, diagnose and distil, each a validated record."
@@ -464,8 +480,9 @@ class Researcher:
                  requirement:str=None,    # the user's request (default: the task's)
                  arxiv_url:str=ARXIV,     # the arXiv API
                  hub_endpoint:str=None,   # the Hugging Face Hub (default: huggingface_hub's)
-                 sp:str=SYSTEM):          # the system prompt
-        self.llm,self.tree,self.task,self.memory_budget = llm,tree,task,memory_budget
+                 sp:str=SYSTEM,           # the system prompt
+                 facts:dict=None):        # the session's facts: model, hardware, step_seconds, budget_left, limits
+        self.llm,self.tree,self.task,self.memory_budget,self.facts = llm,tree,task,memory_budget,facts
         self.store = store if store is not None else getattr(tree, 'store', None)
         self.requirement = requirement or getattr(task, 'requirement', None)
         self.arxiv_url,self.hub_endpoint,self.sp,self._mem = arxiv_url,hub_endpoint,sp,{}
@@ -482,6 +499,51 @@ def _ask(self:Researcher, name, schema=None, node=None, **kw):
     "Fill prompt `name` and ask the LLM for its record."
     p = PROMPTS[name]
     return self.llm.structured(render(name, **kw), schema or p['schema'], sp=self.sp, name=p['tool'], maxtok=p['maxtok'], node=node)
+
+# %% ../nbs/21_researcher.ipynb #05ac8dcb
+def _n(v)->str:
+    "A number for a prompt: whole numbers with thousands separators, others to 3 significant digits."
+    if isinstance(v, bool) or not isinstance(v, (int, float)): return str(v)
+    return f"{v:,}" if float(v).is_integer() and abs(v) >= 1 else f"{v:.3g}"
+
+def _params(n)->str: return f"{n/1e9:.3g}B" if n >= 1e9 else f"{n/1e6:.3g}M" if n >= 1e6 else f"{n:,}"
+
+def _kv(d:dict)->str:
+    "`a 1, b 2` for the keys of `d` whose value is given (nested dicts in parentheses)."
+    return ', '.join(f"{k} ({_kv(v)})" if isinstance(v, dict) else f"{k} {_n(v)}" for k,v in d.items() if v is not None and v != {})
+
+def _some(d, **fmt)->list: return [f(d[k]) for k,f in fmt.items() if d.get(k) is not None]
+
+def facts_text(f:dict=None)->str:
+    "The session's facts as prompt lines under a heading, or '' when there are none."
+    f = {k:v for k,v in (f or {}).items() if v is not None}
+    m,h,b,lim = (f.pop(k, None) or {} for k in ('model', 'hardware', 'budget_left', 'limits'))
+    ms = _some(m, name=str, params=lambda v: f"{_params(v)} parameters", context_length=lambda v: f"context {_n(v)} tokens")
+    hs = _some(h, device=str, name=str, cpus=lambda v: f"{v} CPU cores")
+    bs = _some(b, usd=lambda v: f"${v:,.2f}", gpu_hours=lambda v: f"{v:,.2f} GPU hours", rounds=lambda v: f"{v} rounds")
+    out = [f"- model: {', '.join(ms)}"]*bool(ms) + [f"- hardware: {', '.join(hs)}"]*bool(hs)
+    if (s := f.pop('step_seconds', None)) is not None: out.append(f"- measured time per training step: {_n(s)} s")
+    if bs: out.append(f"- budget left: {', '.join(bs)}")
+    if (l := _kv(lim)): out.append(f"- training limits of the session (a plan over them is refused): {l}")
+    out += [f"- {k.replace('_', ' ')}: {_kv(v) if isinstance(v, dict) else _n(v)}" for k,v in f.items()]
+    return "The setting of this session:\n" + '\n'.join(out) + '\n\n' if out else ''
+
+@patch(as_prop=True)
+def setting(self:Researcher)->str:
+    "The facts block of this Researcher's prompts."
+    return facts_text(self.facts)
+
+# %% ../nbs/21_researcher.ipynb #818869ff
+def model_facts(model:str)->dict:
+    "The model's name, parameter count and context length, from its config (no weights are loaded)."
+    from trex.models import need, resolve_model
+    torch,transformers = need('torch', 'transformers')
+    path = resolve_model(model)
+    cfg = transformers.AutoConfig.from_pretrained(path)
+    with torch.device('meta'): m = transformers.AutoModelForCausalLM.from_config(cfg)
+    ctx = next((getattr(cfg, k) for k in ('max_position_embeddings', 'n_positions', 'max_seq_len', 'seq_length') if getattr(cfg, k, None)), None)
+    name = Path(path).name if Path(path).exists() else str(model)
+    return dict(name=name, params=sum(p.numel() for p in m.parameters()), context_length=ctx)
 
 # %% ../nbs/21_researcher.ipynb #864b27cb
 def source_flags(p:dict)->str:
@@ -502,7 +564,7 @@ def analyse(self:Researcher,
     c = self._get('taskspec')
     if c and not refresh and c.get('requirement')==req: return TaskSpec(**c['spec'])
     card = self.task.card() if hasattr(self.task, 'card') else '(no task card)'
-    ts = self._ask('analyse', requirement=req, card=card, pools=_pools(self.task))
+    ts = self._ask('analyse', requirement=req, card=card, pools=_pools(self.task), setting=self.setting)
     self.requirement = req
     self._set('taskspec', dict(requirement=req, spec=ts.model_dump()))
     return ts
@@ -580,21 +642,46 @@ def _research_text(self:Researcher)->str:
     r = Research(**r)
     return '\n'.join([f"- paper {p.id} {p.title}: {p.why}" for p in r.papers] + [f"- dataset {d.id}: {d.why}" for d in r.datasets]) or '(nothing found)'
 
+def _parent_text(n)->str:
+    "What the plan's parent trained with, in a sentence."
+    if not n.plan.variants: return f"The parent {n.id} is the untrained base model: there is no trained configuration to start from."
+    b = n.best_result
+    if b is None: return f"The parent {n.id} has no successful variant (its errors are in the memory)."
+    return f"The parent's best variant, {b.variant} ({b.val}), used: {_cfg_diff(best_config(n))}."
+
+_NOT_CASES = ('underfitting', 'overfitting', 'failed', 'noisy_source', 'duplicates', 'contamination')  # causes of a run, not of bad cases
+
+def _cases_text(causes)->str:
+    return '\n'.join(f"- {c.cause} x{c.count}: " + '; '.join(c.examples) + (f" (fix: {c.fix})" if c.fix else '') for c in causes)
+
+@patch
+def _plan_kw(self:Researcher, nid, ts)->dict:
+    "The placeholders of the plan prompt that describe the task, the data and the setting."
+    n = self.tree[nid]
+    if n.report and n.report.causes: cases,frm = n.report.causes,'from its diagnosis'
+    else: cases,frm = [c for c in self._evidence(nid)[4] if c.cause not in _NOT_CASES],'a first-guess grouping of its validation predictions'
+    lim = (self.facts or {}).get('limits') or {}
+    from trex.recipe import MAX_ROWS
+    n_val = len(self.task.load('validation')) if self.task is not None and hasattr(self.task, 'load') else 'an unknown number of'
+    return dict(success=ts.success or '(not stated)', constraints='\n'.join(f"- {c}" for c in ts.constraints) or '(none stated)',
+                setting=self.setting, cases=_cases_text(cases) or '(none found)', cases_from=frm, n_val=n_val,
+                max_rows=lim.get('max_rows') or MAX_ROWS, parent_config=_parent_text(n))
+
 @patch
 def plan(self:Researcher,
          nid:str)->Plan: # the node to expand
     "A plan for a child of `nid`: a direction, a goal, a recipe and 3-5 variants, not a repeat of its siblings."
     if self.tree is None: raise TrexError("plan: the Researcher has no tree. Fix: Researcher(llm, tree=...).")
-    n,ts = self.tree[nid],self.analyse()
-    sibs = [o for o in self.tree.children(nid)]
-    cf = ', '.join(f"{k}={TrainConfig.model_fields[k].default!r}" for k in TrainConfig.model_fields)
+    ts,sibs = self.analyse(),self.tree.children(nid)
+    cf = ', '.join(f"{k}={v!r}" if v is not None else f"{k} (unset)" for k,v in ((k, f.default) for k,f in TrainConfig.model_fields.items()))
     sch = plan_schema(self.task, _seen(self.tree, nid))
+    js = sch.model_json_schema()['properties']['variants']
     p = self._ask('plan', sch, node=nid, nid=nid, capability=ts.capability, metric=ts.primary_metric,
-                  direction_of_metric='higher' if ts.higher_is_better else 'lower',
+                  direction_of_metric='higher' if ts.higher_is_better else 'lower', **self._plan_kw(nid, ts),
                   memory=self.tree.memory(nid, self.memory_budget), insights=_ins_text(self.insights), research=self._research_text(),
-                  directions=', '.join(o for o in DIRECTIONS if o!='baseline'), pools=_pools(self.task),
-                  ops=op_help(), config_fields=cf, parent_config=best_config(n).model_dump(exclude_defaults=True) or 'the defaults',
-                  siblings='\n'.join(f"- {o.id}: {o.plan.summary}; recipe {json.dumps(o.plan.recipe)}" for o in sibs) or '(none yet)')
+                  directions=', '.join(o for o in DIRECTIONS if o!='baseline'), pools=_pools(self.task), ops=op_help(), config_fields=cf,
+                  n_variants=f"{js['minItems']} to {js['maxItems']}",
+                  siblings='\n'.join(f"- {o.id}: {o.plan.summary}; recipe {recipe_text(o.plan.recipe)}" for o in sibs) or '(none yet)')
     return Plan.model_validate(p.model_dump())
 
 # %% ../nbs/21_researcher.ipynb #cfafaa66
@@ -603,7 +690,18 @@ def _check_val(preds):
         if str(r.get('split', 'validation')) != 'validation': raise TrexError("diagnose: a prediction of the test split was passed. Fix: pass validation predictions only; the Researcher never sees the test split.")
     return list(preds or [])
 
-def _res_line(r): return f"- {r.variant}: {r.val} final loss {r.metrics.get('final_loss', float('nan')):.3f}" if r.status=='ok' else f"- {r.variant}: failed: {r.error}"
+def _fin(x): return isinstance(x, (int, float)) and math.isfinite(x)
+
+def _res_line(r, cfg=None, base=False)->str:
+    "One variant's result with its configuration; the base model, which trains nothing, has no training loss."
+    c = ' (the base model, untrained)' if base else f" ({_cfg_diff(cfg)})" if cfg is not None else ''
+    if r.status!='ok': return f"- {r.variant}{c}: failed: {fact_text(r.error)}"
+    out,lc,ev = [str(r.val)],[(s, l) for s,l in r.loss_curve if _fin(l)],[l for _,l in r.eval_loss_curve if _fin(l)]
+    if lc: out.append(f"train loss {lc[0][1]:.3f} -> {lc[-1][1]:.3f} over {lc[-1][0]} steps")
+    elif _fin(r.metrics.get('final_loss')): out.append(f"final train loss {r.metrics['final_loss']:.3f}")
+    if ev: out.append(f"eval loss {ev[0]:.3f} -> {ev[-1]:.3f} (lowest {min(ev):.3f})")
+    if r.time_s: out.append(f"{r.time_s:,.0f} s")
+    return f"- {r.variant}{c}: " + '; '.join(out)
 
 @patch
 def _evidence(self:Researcher, target, predictions=None):
@@ -629,21 +727,31 @@ def diagnose(self:Researcher,
              predictions:list=None)->Report: # the validation predictions (default: the node's best variant's)
     "The analysis of an experiment: bad cases by cause, a comparison with the parent, conclusions."
     n,res,preds,par,causes = self._evidence(target, predictions)
-    case = [c for c in causes if c.cause not in ('underfitting', 'overfitting', 'failed', 'noisy_source', 'duplicates', 'contamination')]
+    case = [c for c in causes if c.cause not in _NOT_CASES]
     rest = [c for c in causes if c not in case]
+    cfgs,base = ({v.name: v.config for v in n.plan.variants},not n.plan.variants) if n else ({},False)
+    ts = TaskSpec(**c['spec']) if (c := self._get('taskspec')) else None   # the spec the run has (diagnose asks for no new one)
     rep = self._ask('diagnose', node=n.id if n else None, nid=n.id if n else '(results)', plan=n.plan.summary if n else '(no plan)',
-                    results='\n'.join(map(_res_line, res)) or '(none)', parent=par.id if par else 'none', parent_score=_score_line(par),
+                    recipe=recipe_text(n.plan.recipe) if n and n.plan.recipe else '(none: the base model is evaluated as it is)',
+                    success=(ts.success if ts else '') or '(not stated)', setting=self.setting,
+                    results='\n'.join(_res_line(r, cfgs.get(r.variant), base) for r in res) or '(none)', parent=par.id if par else 'none', parent_score=_score_line(par),
                     cases='\n'.join(f"- {c.cause} x{c.count}: " + '; '.join(c.examples) for c in case) or f'(none among {len(preds)} predictions)',
                     fit='; '.join(f"{c.cause} ({', '.join(c.examples)})" for c in rest) or 'nothing notable', causes=', '.join(CAUSES))
     if n is not None: self.tree.update(n.id, report=rep)
     return rep
 
 # %% ../nbs/21_researcher.ipynb #304486b6
+def _report_text(n)->str:
+    "A node's report for distil: its summary, then its conclusions, each on its own line."
+    sc = f"score {n.score:.4g}" if n.score is not None else 'no score'
+    return '\n'.join([f"- {n.id} ({n.plan.summary}; {sc})", f"  summary: {n.report.summary or '(none)'}"] +
+                     ([f"  conclusion: {c}" for c in n.report.conclusions] or ['  conclusion: (none)']))
+
 @patch
 def distil(self:Researcher)->list:
     "Short insights learned from the experiments, each with the nodes that support it."
     if self.tree is None: raise TrexError("distil: the Researcher has no tree. Fix: Researcher(llm, tree=...).")
-    reps = '\n'.join(f"- {n.id}: {n.report.summary} " + ' '.join(n.report.conclusions) for n in self.tree if n.report) or '(none)'
+    reps = '\n'.join(_report_text(n) for n in self.tree if n.report) or '(none)'
     xs = self._ask('distil', tree=str(self.tree), reports=reps, insights=_ins_text(self.insights),
                    removed='\n'.join(f"- {o}" for o in self.removed) or '(none)').insights
     xs = [o.model_copy(update=dict(nodes=[i for i in o.nodes if i in self.tree])) for o in xs]

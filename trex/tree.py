@@ -408,7 +408,8 @@ def _entry(n:Node, level:int, tag='')->str:
     head = f"- {n.id}{tag} [{n.status}] {n.plan.direction}"
     sc = f"score {n.score:.4g}, reward {n.reward:+.3f}" if n.score is not None else ('failed' if n.status==Status.failed else 'not run')
     if level>=2: return f"{head}: {sc}"
-    lines = [f"{head}: {n.plan.goal or n.plan.rationale} ({sc})"]
+    what = n.plan.goal or n.plan.rationale or ('the base model, untrained' if not n.plan.variants else '')
+    lines = [f"{head}: {what} ({sc})"]
     b = n.best_result
     if level==1:
         if b: lines.append(f"  best: {b.variant} ({_cfg_diff(next((v.config for v in n.plan.variants if v.name==b.variant), TrainConfig()))})")

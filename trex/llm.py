@@ -37,9 +37,9 @@ class ReplayMiss(LLMError):
 
 # %% ../nbs/05_llm.ipynb #8e8a0d92
 def _need(mod):
-    "Import the optional SDK `mod`, or say how to install it."
-    try: return importlib.import_module(mod)
-    except ImportError as e: raise ImportError(f'trex.llm needs the `{mod}` package: pip install "trex-ft[llm]"') from e
+    "Import the optional SDK `mod`, or say how to install it (`pip install 'trex-ft[llm]'`)."
+    from trex.extras import need
+    return need(mod, 'llm', 'trex.llm')
 
 # %% ../nbs/05_llm.ipynb #30b04e04
 DEFAULT_MODEL = 'claude-sonnet-5-5'

@@ -132,6 +132,15 @@ def test_stalled_stream_gives_up_after_the_retries(kind):
         assert time.time()-t0 < 10 and len(s.requests) == 3 and c.ledger.rows == []
         assert 'after 2 retries' in m and s.url in m, m
 
+@pytest.mark.parametrize('kind', KINDS)
+def test_a_page_instead_of_an_event_stream(kind):
+    with HostileServer(answer(HTML, ctype='text/html'), ok(kind)) as s:      # a login page: an error at once
+        m = fails(lambda: list(mk(kind, s, retries=2).stream('go')))
+        assert 'instead of an event stream' in m and 'Sign in' in m and len(s.requests) == 1
+    with HostileServer(err200(kind), stream(events(kind, 'streamed after all'))) as s:   # a passing overload as JSON: retried
+        c = mk(kind, s, retries=1)
+        assert ''.join(c.stream('go')).strip() == 'streamed after all' and len(s.requests) == 2 and len(c.ledger.rows) == 1
+
 def test_stream_cut_after_text_is_not_retried():
     for kind in KINDS:
         with HostileServer(stream(events(kind, 'one two three four'), close_after=4), ok(kind)) as s:

@@ -326,6 +326,17 @@ def _keys(o):
     return ', '.join(sorted(ks)[:8]) or type(o).__name__
 TRANSIENT = ('overloaded_error', 'rate_limit_error', 'api_error', 'server_error', 'rate_limit_exceeded', 'timeout')
 
+@patch
+def _sse_check(self:LLM, s, what, shape):
+    "Raise unless the stream `s` is an event stream: a JSON or HTML page sent instead is judged by `shape` (`_ashape`, `_oshape`)."
+    r = getattr(s, 'response', None)
+    ct = str(getattr(r, 'headers', {}).get('content-type', ''))
+    if r is None or 'event-stream' in ct: return
+    body = r.read().decode(errors='replace')
+    try: why = shape(json.loads(body)) or (f"JSON that is not an event stream (content type {ct})", False)
+    except ValueError: why = (f"a {ct or 'untyped'} body instead of an event stream ({body[:120]!r})", False)
+    raise self._bad(why[0], what, why[1])
+
 # %% ../nbs/05_llm.ipynb #71c68da8
 def _check(schema, data, name):
     "Validate `data` as `schema`: a string (no tool call, no JSON object) is an error too."
@@ -452,6 +463,7 @@ def _texts(self:AnthropicClient, kw, what):
     try: s = mgr.__enter__()   # the request itself: the SDK has retried its failures
     except Exception as e: raise (self._err(e, what) or e) from e
     try:
+        self._sse_check(s, what, _ashape)
         done = False
         try:
             for ev in s:
@@ -682,13 +694,14 @@ def _otexts(self:OpenAIClient, kw, what):
     except Exception as e: raise (self._err(e, what) or e) from e
     u,done = None,False
     try:
+        self._sse_check(it, what, _oshape)
         for ch in it:
             if _field(ch, 'error') is not None: raise _Broken(f"an error event in the stream: {_field(ch, 'error')}")
             if ch.usage: u = ch.usage
             c = ch.choices[0] if ch.choices else None
             done |= bool(c and c.finish_reason)
             if c and c.delta and c.delta.content: yield c.delta.content
-    except _Broken: raise
+    except (_Broken, LLMError): raise
     except Exception as e: raise _Broken(f"the stream broke off: {type(e).__name__}: {e}") from e
     finally: getattr(it, 'close', lambda: None)()
     if not done: raise _Broken("the stream ended without a finish_reason (the connection was cut)")

@@ -12,7 +12,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ] && { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0; }
-export OUT=${OUT:-$(mktemp -d)} HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+export REPEATS=${REPEATS:-1} OUT=${OUT:-$(mktemp -d)} HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 mkdir -p "$OUT"
 PY=${PYTHON:-$( [ -x .venv/bin/python ] && echo .venv/bin/python || echo python3 )}
 WHEELS=${WHEELS:-.gpu-wheels}

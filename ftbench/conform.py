@@ -8,7 +8,7 @@ import json, re
 from pathlib import Path
 from ftbench.core import FTBenchError, task, tasks, read_rows, realdata, align_predictions
 from ftbench.scoring import TOMG_SUBTASKS
-from ftbench.lawbench import LAWBENCH
+from ftbench.lawbench import LAWBENCH, read_predictions
 
 # %% auto #0
 __all__ = ['ACI_METRICS', 'ADAPTERS', 'check', 'NoPredictions', 'conform', 'conform_all', 'conform_table', 'rows_off']
@@ -61,30 +61,19 @@ def _aci(d:Path)->list:
     if not files: raise FTBenchError(f"aci_bench: no predictions files in {pd} (published.csv lists {len(pub)})")
     return out
 
-# %% ../nbs/ftbench_nbs/07_conform.ipynb #37e6e3fd
-def _law_refs(f:Path, tid:str)->tuple:
-    "Predictions and references of one official LawBench prediction file."
-    try: from ftbench.lawbench import read_predictions
-    except ImportError: read_predictions = _TEMP_read   # TEMP until ftbench.lawbench lands
-    return read_predictions(f, tid)
-
-def _TEMP_read(f, tid):
-    d = json.loads(Path(f).read_text(encoding='utf-8'))
-    vs = [d[k] for k in sorted(d, key=int)]
-    return [v['prediction'] for v in vs], [dict(task=tid, answer=v['refr'], question=v['origin_prompt'][0]['prompt'].split('\n', 1)[-1]) for v in vs]
-
+# %% ../nbs/ftbench_nbs/07_conform.ipynb #015342c7
 def _law_file(d:Path, f:Path, system:str, pub:dict)->list:
     "Score and abstention rows of one LawBench prediction file."
     tid = f.stem
     if tid not in LAWBENCH: raise FTBenchError(f"{f}: {tid!r} is not a LawBench task id (names are like 2-2.json; ids: {', '.join(LAWBENCH)})")
     if (system, tid) not in pub: raise FTBenchError(f"{f}: no row for model {system!r}, task {tid!r} in {d/'published.csv'}")
     t = task('lawbench', tid); p = pub[system, tid]
-    preds, refs = _law_refs(f, tid)
+    preds, refs = read_predictions(f, tid)
     align_predictions(list(t.load('full', path=d)), preds, where=str(f))
     m = t.score([t.extract(x) for x in preds], refs, n_boot=0).metrics
     src = f"results.csv; README {float(p['readme_zero_shot']):.2f}"
-    return [check(t.name, system, f"{tid} score", _pct(p['results_csv_score']), _pct(m.get('score')), 0.5, _approx(t, f'task_{tid}', tid), src),
-            check(t.name, system, f"{tid} abstention", _pct(p['results_csv_abstention_rate']), _pct(m.get('abstention_rate')), 0.5,
+    return [check(t.name, system, f"{tid} score", _pct(p['results_csv_score']), _pct(m.get(f'task_{tid}')), 0.5, _approx(t, f'task_{tid}'), src),
+            check(t.name, system, f"{tid} abstention", _pct(p['results_csv_abstention_rate']), _pct(m.get(f'abstention_{tid}', m.get('abstention_rate'))), 0.5,
                   _approx(t, f'abstention_{tid}'), 'results.csv')]
 
 # %% ../nbs/ftbench_nbs/07_conform.ipynb #110214a5

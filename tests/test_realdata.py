@@ -22,17 +22,23 @@ SIZES = {('aci_bench', None): (67, 20, 40, 40), ('aci_bench', 'test2'): (67, 20,
          ('sst2', None): (66477, 872, 872, 872)}
 CASES = [(n, s, split, want) for (n, s), ws in SIZES.items() for split, want in zip(('train', 'validation', 'test', 'full'), ws)]
 
-def _where():
-    here = [FIXTURES.parent, Path.cwd().resolve()]
-    return ', '.join(str(a/'shared'/'realdata') for h in here for a in (h, *h.parents))
+def _where(): return f"{FIXTURES.parent}, {Path.cwd().resolve()} and every folder above them"
 
-@pytest.fixture(scope='module')
-def root():
-    r = realdata()
+def _pack():
+    "The pack's folder; a test failure naming where it was looked for when it is missing."
+    try: r = realdata()
+    except FTBenchError as e: pytest.fail(f"the real-data pack is missing: {e}")
     if r is None:
-        pytest.fail(f"the real-data pack is missing: FTBENCH_REALDATA is unset and no shared/realdata was found at any of: {_where()}. "
+        pytest.fail(f"the real-data pack is missing: FTBENCH_REALDATA is unset and no folder shared/realdata was found in {_where()}. "
                     "Put the pack beside the repository (../shared/realdata), set FTBENCH_REALDATA=<folder>, or FTBENCH_REALDATA=skip to skip.")
     return r
+
+@pytest.fixture(scope='module')
+def root(): return _pack()
+
+def test_missing_pack_fails_naming_where(monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], 'realdata', lambda task=None: None)
+    with pytest.raises(pytest.fail.Exception, match=r'no folder shared/realdata was found in .*every folder above them.*FTBENCH_REALDATA=skip'): _pack()
 
 def test_pack_has_the_seven_tasks(root):
     got = sorted(p.name for p in root.iterdir() if p.is_dir())

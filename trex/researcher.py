@@ -399,7 +399,7 @@ Constraints (from the task specification):
 Bad cases of {nid} ({cases_from}):
 {cases}
 
-Insights so far (the user may have edited them; follow them):
+{built}Insights so far (the user may have edited them; follow them):
 {insights}
 
 Research:
@@ -437,7 +437,7 @@ Success looks like: {success}
 
 The parent ({parent}): {parent_score}.
 
-Bad validation cases, grouped by a first-guess cause (refine the grouping where it is wrong):
+{built}Bad validation cases, grouped by a first-guess cause (refine the grouping where it is wrong):
 {cases}
 
 Training curves and data: {fit}
@@ -655,6 +655,17 @@ def _cases_text(causes)->str:
     return '\n'.join(f"- {c.cause} x{c.count}: " + '; '.join(c.examples) + (f" (fix: {c.fix})" if c.fix else '') for c in causes)
 
 @patch
+def _built(self:Researcher, n)->str:
+    "The rows after each step of the data node `n` trained on (its build report), as a prompt paragraph, or ''."
+    for r in n.results:
+        d = r.artifacts.get('data')
+        p = Path(d) if d and Path(d).is_absolute() else self.tree.store.path.parent/d if d else None
+        if p is not None and (p/'report.json').exists():
+            st = json.loads((p/'report.json').read_text())['steps']
+            return f"Training data built for {n.id} (rows after each step): " + ' -> '.join(f"{s['op']} {s['rows_out']:,}" for s in st) + '\n\n'
+    return ''
+
+@patch
 def _plan_kw(self:Researcher, nid, ts)->dict:
     "The placeholders of the plan prompt that describe the task, the data and the setting."
     n = self.tree[nid]
@@ -664,7 +675,7 @@ def _plan_kw(self:Researcher, nid, ts)->dict:
     from trex.recipe import MAX_ROWS
     n_val = len(self.task.load('validation')) if self.task is not None and hasattr(self.task, 'load') else 'an unknown number of'
     return dict(success=ts.success or '(not stated)', constraints='\n'.join(f"- {c}" for c in ts.constraints) or '(none stated)',
-                setting=self.setting, cases=_cases_text(cases) or '(none found)', cases_from=frm, n_val=n_val,
+                setting=self.setting, cases=_cases_text(cases) or '(none found)', cases_from=frm, n_val=n_val, built=self._built(n),
                 max_rows=lim.get('max_rows') or MAX_ROWS, parent_config=_parent_text(n))
 
 @patch
@@ -733,7 +744,7 @@ def diagnose(self:Researcher,
     ts = TaskSpec(**c['spec']) if (c := self._get('taskspec')) else None   # the spec the run has (diagnose asks for no new one)
     rep = self._ask('diagnose', node=n.id if n else None, nid=n.id if n else '(results)', plan=n.plan.summary if n else '(no plan)',
                     recipe=recipe_text(n.plan.recipe) if n and n.plan.recipe else '(none: the base model is evaluated as it is)',
-                    success=(ts.success if ts else '') or '(not stated)', setting=self.setting,
+                    success=(ts.success if ts else '') or '(not stated)', setting=self.setting, built=self._built(n) if n else '',
                     results='\n'.join(_res_line(r, cfgs.get(r.variant), base) for r in res) or '(none)', parent=par.id if par else 'none', parent_score=_score_line(par),
                     cases='\n'.join(f"- {c.cause} x{c.count}: " + '; '.join(c.examples) for c in case) or f'(none among {len(preds)} predictions)',
                     fit='; '.join(f"{c.cause} ({', '.join(c.examples)})" for c in rest) or 'nothing notable', causes=', '.join(CAUSES))

@@ -9,9 +9,9 @@ from ftbench.core import Score, FTBenchError, FIXTURES, closest
 
 # %% auto #0
 __all__ = ['TOMG_SUBTASKS', 'ELEMENTS', 'TOMG_DEFS', 'FG_SMARTS', 'BONDS', 'resample_counts', 'mean_stat', 'group_mean_stat',
-           'macro_f1_stat', 'make_score', 'accuracy', 'set_f1', 'macro_f1', 'CharTokenizer', 'rouge', 'rouge_score_',
-           'mol', 'fg_name', 'count_fg', 'tanimoto', 'tomg_check', 'tomg_score', 'omes', 'omes_score', 'first_letter',
-           'first_bool', 'last_capital', 'gta_objective']
+           'macro_f1_stat', 'make_score', 'with_abstentions', 'accuracy', 'set_f1', 'macro_f1', 'CharTokenizer',
+           'rouge', 'rouge_score_', 'mol', 'fg_name', 'count_fg', 'tanimoto', 'tomg_check', 'tomg_score', 'omes',
+           'omes_score', 'first_letter', 'first_bool', 'last_capital', 'gta_objective']
 
 # %% ../nbs/ftbench_nbs/01_scoring.ipynb #c2c9ff03
 def resample_counts(n:int, # examples
@@ -64,6 +64,14 @@ def make_score(name:str, # primary metric name
     if n_boot: lo, hi = np.nanpercentile(stat(resample_counts(n, n_boot, seed)), [100*alpha/2, 100*(1-alpha/2)])
     else: lo = hi = v
     return Score(name, v, (lo, hi), per_example, {name: v, **(metrics or {})})
+
+def with_abstentions(s:Score, # a task's score
+                     flags, # one flag per example: True where the answer could not be read
+                    )->Score:
+    "`s` with `abstention_rate` (the share of unreadable answers) added to its metrics."
+    flags = [bool(f) for f in flags]
+    s.metrics['abstention_rate'] = sum(flags) / max(1, len(flags))
+    return s
 
 # %% ../nbs/ftbench_nbs/01_scoring.ipynb #aa87ba21
 def accuracy(preds, refs, **kw)->Score:

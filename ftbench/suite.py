@@ -11,8 +11,8 @@ from ftbench.scoring import *
 
 # %% auto #0
 __all__ = ['OME_MENU', 'OME_TYPES', 'HOC_LABELS', 'CS_FORMATS', 'OFD_TASKS', 'ACIBench', 'tomg_extract', 'TOMGBench',
-           'ome_extract', 'OMeBench', 'HoC', 'cs_example', 'CSBench', 'ofd_example', 'OpenFinData', 'SST2',
-           'order_extract', 'pairwise', 'EconLogicQA', 'gta_example', 'GTA']
+           'ome_extract', 'OMeBench', 'HoC', 'cs_example', 'cs_abstains', 'CSBench', 'ofd_example', 'OpenFinData',
+           'SST2', 'order_extract', 'pairwise', 'EconLogicQA', 'gta_example', 'GTA']
 
 # %% ../nbs/ftbench_nbs/02_suite.ipynb #80a94b01
 def _j(v):
@@ -172,7 +172,8 @@ class HoC(Task):
     primary_metric, metrics = 'macro_f1', ['macro_f1', 'micro_f1', 'example_f1']
     paper = dict(base=None, trex=0.897, ref=None)
     columns = ['pmid', 'text', 'labels']
-    notes = "Document-level version (train 1,108 / dev 157 / test 315), which fits the paper's macro-F1."
+    notes = ("Document-level version (train 1,108 / dev 157 / test 315), which fits the paper's macro-F1; `full` is the test file. "
+             "An answer naming no hallmark counts as an abstention, although it is right for an abstract without hallmarks.")
     def files(self, src): return [(None, f"Benchmarks/Hoc/datasets/full_set/{dict(train='train', validation='dev', test='test')[src]}.tsv")]
     def prompt(self, row):
         return ("Which hallmarks of cancer does this abstract discuss? Choose one or more of:\n" + '\n'.join(f"- {l}" for l in HOC_LABELS) +
@@ -181,7 +182,7 @@ class HoC(Task):
     def reference(self, row): return sorted(l.strip() for l in row['labels'].split(';') if l.strip())
     def extract(self, text): return [l for l in HOC_LABELS if l in (text or '').lower()]
     def text_fields(self, row): return [row['text']]
-    def _score(self, p, r, **kw): return macro_f1(p, r, HOC_LABELS, **kw)
+    def _score(self, p, r, **kw): return with_abstentions(macro_f1(p, r, HOC_LABELS, **kw), [not x for x in p])
 
 # %% ../nbs/ftbench_nbs/02_suite.ipynb #439eec37
 CS_FORMATS = ['Multiple-choice', 'Assertion', 'Fill-in-the-blank', 'Open-ended']
@@ -194,6 +195,13 @@ def cs_example(text:str, ref:dict)->float:
     if f == 'Assertion': return float(first_bool(text) == a.strip().lower())
     if f == 'Fill-in-the-blank': return float(bool(_norm(a)) and _norm(a) in _norm(text))
     return rouge([text], [a], ('rougeL',))['rougeL'][0]
+
+def cs_abstains(text:str, ref:dict)->bool:
+    "True when no answer can be read: no option letter, no true/false, or an empty answer."
+    f = ref['format']
+    if f == 'Multiple-choice': return first_letter(text) is None
+    if f == 'Assertion': return first_bool(text) is None
+    return not (text or '').strip()
 
 @register
 class CSBench(Task):
@@ -229,7 +237,7 @@ class CSBench(Task):
         import numpy as np
         pe = [cs_example(x, y) for x, y in zip(p, r)]
         m = {f"acc_{f}": float(np.mean([v for v, y in zip(pe, r) if y['format'] == f])) for f in CS_FORMATS if any(y['format'] == f for y in r)}
-        return make_score('accuracy', pe, metrics=m, **kw)
+        return with_abstentions(make_score('accuracy', pe, metrics=m, **kw), [cs_abstains(x, y) for x, y in zip(p, r)])
 
 # %% ../nbs/ftbench_nbs/02_suite.ipynb #c9984e52
 OFD_TASKS = ['emotion_identification', 'entity_disambiguation', 'financial_facts', 'data_inspection', 'financial_terminology',
@@ -244,7 +252,7 @@ def ofd_example(text:str, ref:dict)->float:
 class OpenFinData(Task):
     name, title = 'openfindata', 'OpenFinData'
     requirement = "Make the model answer Chinese financial questions: terminology, facts, metric calculation, value extraction, sentiment and intent, entities."
-    source = 'https://github.com/open-compass/OpenFinData/releases/download/v1.0.0/openfindata_release.zip'
+    source = 'https://github.com/open-compass/OpenFinData/releases/download/release/openfindata_release.zip'
     license = 'Apache-2.0 repository; README: academic research only, not for model training'
     train_allowed = False
     train_refusal = "the OpenFinData README says the data are for academic research only and must not be used for model training; use external Chinese finance data"
@@ -253,7 +261,13 @@ class OpenFinData(Task):
     subsets, subset_col = OFD_TASKS, 'task'
     columns = ['question', 'answer']
     split_plan = dict(train=None, validation=('test', 'carve'), test=('test', 'rest'), full=('test', None))
-    notes = "Base 0.494 is derived from the paper's +0.205 gain; TREX 0.699 from a secondary listing. The release URL's tag is unconfirmed."
+    notes = ("Base 0.494 is derived from the paper's +0.205 gain; TREX 0.699 from a secondary listing. "
+             "Source checked: the repository README's download link is `releases/download/release/openfindata_release.zip` (tag `release`; "
+             "ftbench used to ask for `v1.0.0`, which the README never names), and the unzipped `openfindata_release/` folder holds one "
+             "`<task>.json` per task, read by OpenCompass's `OpenFinDataDataset` as `<path>/<name>.json`; the nine task names are those of "
+             "OpenCompass's `OpenFinData_gen` config. Scoring follows that config: the last capital letter (`last_capital_postprocess`) "
+             "against the answer, and for entity recognition every `、`-separated gold entity present (`OpenFinDataKWEvaluator`). "
+             "`full` is every row of the nine files; the test split is 80 % of each.")
     def files(self, src): return [(s, f'openfindata_release/{s}.json') for s in self.active_subsets()]
     def prompt(self, row):
         opts = ''.join(f"\n{k}. {row[k]}" for k in 'ABCDE' if row.get(k) is not None)
@@ -265,7 +279,8 @@ class OpenFinData(Task):
         import numpy as np
         pe = [ofd_example(x, y) for x, y in zip(p, r)]; g = [y['task'] for y in r]
         m = {f"acc_{t}": float(np.mean([v for v, h in zip(pe, g) if h == t])) for t in OFD_TASKS if t in g}
-        return make_score('accuracy', pe, group_mean_stat(pe, g), m, **kw)
+        ab = [not (x or '').strip() if y['task'] == 'entity_recognition' else not last_capital(x) for x, y in zip(p, r)]
+        return with_abstentions(make_score('accuracy', pe, group_mean_stat(pe, g), m, **kw), ab)
 
 # %% ../nbs/ftbench_nbs/02_suite.ipynb #2aec265a
 @register
@@ -278,7 +293,11 @@ class SST2(Task):
     columns = ['idx', 'sentence', 'label']
     split_plan = dict(train=('train', 'rest'), validation=('train', 'carve'), test=('validation', None))
     carve_frac, carve_cap = 0.2, 872
-    notes = "Test = official validation (872; test labels are hidden). Revision not pinned (unknown offline)."
+    notes = ("Test = official validation (872; test labels are hidden); `full` is the same file. Revision not pinned. "
+             "Source checked: the Hub repository stanfordnlp/sst2 (main, commit 8d51e7e 'Convert dataset to Parquet (#7)') lists "
+             "`data/train-00000-of-00001.parquet`, `data/validation-00000-of-00001.parquet` and `data/test-00000-of-00001.parquet` "
+             "(3.11 MB, 72.8 kB, 148 kB), the paths `files()` asks for; the real-data pack's copies, rebuilt from GitHub mirrors of GLUE, "
+             "have that layout and the columns `idx, sentence, label`.")
     def files(self, src): return [(None, f'data/{src}-00000-of-00001.parquet')]
     def prompt(self, row): return f"Review: {row['sentence']}\nIs the sentiment of this review positive or negative? Answer with one word."
     def target(self, row): return ['negative', 'positive'][row['label']]
@@ -287,7 +306,7 @@ class SST2(Task):
         m = re.search(r'\b(positive|negative)\b', (text or '').lower())
         return m.group(1) if m else ''
     def text_fields(self, row): return [row['sentence']]
-    def _score(self, p, r, **kw): return accuracy(p, r, **kw)
+    def _score(self, p, r, **kw): return with_abstentions(accuracy(p, r, **kw), [not x for x in p])
 
 # %% ../nbs/ftbench_nbs/02_suite.ipynb #e8ba0f74
 def order_extract(text:str)->str:
@@ -314,7 +333,13 @@ class EconLogicQA(Task):
     paper = dict(base=0.260, trex=0.454, ref=0.469)
     metrics = ['accuracy', 'pairwise_accuracy']
     columns = ['Question', 'A', 'B', 'C', 'D', 'Answer']
-    notes = "Zero-shot prompt of our own (the paper used 1- and 5-shot; no official prompt was released). Revision not pinned."
+    revision = '28de9728244fd33913a64188d526187ac8e3bdae'
+    notes = ("Zero-shot prompt of our own (the paper used 1- and 5-shot; no official prompt was released). `full` is the test file. "
+             "`pairwise_accuracy` is ftbench's own partial-credit view, not a metric of the paper. "
+             "Source checked: the Hub repository's main branch (pinned at 28de972, the last commit) lists `data/train.csv` (223 kB), "
+             "`data/val.csv` (74.9 kB) and `data/test.csv` (77.5 kB), and its dataset card maps the splits train/val/test to them, the paths "
+             "`files()` asks for. The Parquet listing is the parquet-converter bot's `refs/convert/parquet` branch "
+             "(`default/val/0000.parquet`, `default/test/0000.parquet`), not the files the card names: CSV stays.")
     def files(self, src): return [(None, f"data/{dict(train='train', validation='val', test='test')[src]}.csv")]
     def prompt(self, row):
         return (row['Question'] + ''.join(f"\n{k}. {row[k]}" for k in 'ABCD') +
@@ -325,8 +350,9 @@ class EconLogicQA(Task):
     def text_fields(self, row): return [row['Question'], *(row[k] for k in 'ABCD')]
     def _score(self, p, r, **kw):
         import numpy as np
-        return make_score('accuracy', [float(a == b) for a, b in zip(p, r)],
-                          metrics=dict(pairwise_accuracy=float(np.mean([pairwise(a, b) for a, b in zip(p, r)]))), **kw)
+        s = make_score('accuracy', [float(a == b) for a, b in zip(p, r)],
+                       metrics=dict(pairwise_accuracy=float(np.mean([pairwise(a, b) for a, b in zip(p, r)]))), **kw)
+        return with_abstentions(s, [not x for x in p])
 
 # %% ../nbs/ftbench_nbs/02_suite.ipynb #2d98a433
 def gta_example(text:str, gt)->float:
@@ -350,7 +376,9 @@ class GTA(Task):
     no_split = "GTA has no training data (229 test queries); synthesise tool-use trajectories over the 14 tool signatures"
     approximate = {'subjective_sim': "the official score is the cosine similarity of sentence embeddings from a Hub model, which cannot be fetched offline; ftbench uses the best ROUGE-L F over the reference answers. Not measurable: no published predictions",
                    'answer_acc': "mixes objective answers (faithful whitelist/blacklist rule) with the subjective ones scored by the ROUGE-L stand-in. Not measurable: no published predictions"}
-    notes = "Step-by-step final-answer accuracy; subjective answers approximated by ROUGE-L (the official embedding model needs the hub); image-generation queries excluded."
+    notes = ("Step-by-step final-answer accuracy; subjective answers approximated by ROUGE-L (the official embedding model needs the hub); image-generation queries excluded. `full` is every scorable query of dataset.json; the test split is 80 % of them. "
+             "Source checked: the Hub repository Jize1/GTA (main) lists `dataset.json` (1.43 MB), `toolmeta.json` and `image/` at its root; "
+             "`files()` asks for `dataset.json`, a JSON object keyed by query id, read with the id as `idx`.")
     def files(self, src): return [(None, 'dataset.json')]
     def select(self, rows, sub): return [r for r in rows if r.get('gt_answer')]
     def prompt(self, row):
@@ -370,4 +398,5 @@ class GTA(Task):
         import numpy as np
         pe = [gta_example(x, y) for x, y in zip(p, r)]
         ob = [v for v, y in zip(pe, r) if isinstance(y, dict)]; sj = [v for v, y in zip(pe, r) if not isinstance(y, dict)]
-        return make_score('answer_acc', pe, metrics=dict(objective_acc=float(np.mean(ob)) if ob else 0., subjective_sim=float(np.mean(sj)) if sj else 0.), **kw)
+        s = make_score('answer_acc', pe, metrics=dict(objective_acc=float(np.mean(ob)) if ob else 0., subjective_sim=float(np.mean(sj)) if sj else 0.), **kw)
+        return with_abstentions(s, [not (x or '').strip() for x in p])

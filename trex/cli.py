@@ -22,7 +22,7 @@ __all__ = ['OK', 'FAILED', 'BAD_INPUT', 'BUDGET', 'GATE', 'INTERRUPTED', 'EXIT_C
 OK,FAILED,BAD_INPUT,BUDGET,GATE,INTERRUPTED = 0,1,2,3,4,130
 EXIT_CODES = {
     OK: "ok: the command did what it was asked (a run: its rounds are used, or nothing is left to do)",
-    FAILED: "a run failed: the base model could not be evaluated, every node this command ran failed, the Researcher could not plan, or nothing finished to export",
+    FAILED: "a run failed: the base model could not be evaluated, every node this command ran failed, the Researcher could not plan (or its plans were over the limits), or nothing finished to export",
     BAD_INPUT: "bad input: a usage error, a value trex refuses, or a missing extra; the message names the field and the fix, and nothing was written",
     BUDGET: "stopped by the budget (dollars, tokens or GPU hours) before the rounds were used; raise it: trex resume RUN_DIR --budget-usd ...",
     GATE: "a plan waits at the gate: trex approve RUN_DIR NODE (or trex prune RUN_DIR NODE), then trex resume RUN_DIR",
@@ -68,7 +68,7 @@ def outcome(s:Session, acted:list, waits:bool=False)->int:
     root, m = s.tree.root, s.message
     if root is None or root.status==Status.failed: return FAILED
     if 'Budget:' in m or ('Raise the budget' in m and 'rounds are used' not in m): return BUDGET
-    if m.startswith('stopped: the Researcher could not plan'): return FAILED
+    if m.startswith('stopped: the Researcher could not plan') or m.startswith('stopped: the last'): return FAILED   # or its plans were all refused
     ran = [s.tree[n.id] for n in acted if n.parent is not None and n.id in s.tree]
     if ran and all(n.status==Status.failed for n in ran): return FAILED
     return OK
@@ -193,7 +193,7 @@ def _create(d, a, task, llm=None, budget=None, gate='auto', policy='uct', pre=No
     "A new session in `d` from the flags, with the `cli` settings stored."
     s = Session.create(d, requirement=getattr(a, 'requirement', None), task=task, model=a.model, budget=budget, researcher=llm,
                        policy=policy, gate=gate, seed=a.seed, config=_config(a, pre), eval_limit=_pick(a, 'eval_limit', pre),
-                       test_limit=_pick(a, 'test_limit', pre))
+                       test_limit=_pick(a, 'test_limit', pre), data_roots=getattr(a, 'data_root', None))
     s.tree.store.set_meta('cli', dict(variants=a.variants, loss_rows=_pick(a, 'loss_rows', pre)))
     return _attach(s, llm)
 
@@ -251,7 +251,7 @@ def cmd_resume(a)->int:
     "`trex resume`: load a run (raising its budget if asked) and go on."
     d = Path(a.run_dir); s = load(d, a.llm_timeout, a.llm_retries)
     up = {k: v for k,v in dict(rounds=a.rounds, usd=a.budget_usd, gpu_hours=a.gpu_hours, tokens=a.tokens).items() if v is not None}
-    if a.steps is None and (up.get('rounds') or s.budget.rounds) is None: raise TrexError("steps: this run's budget has no rounds cap, so it would never stop. Fix: --steps N, or --rounds N.")
+    if a.steps is None and up.get('rounds', s.budget.rounds) is None: raise TrexError("steps: this run's budget has no rounds cap, so it would never stop. Fix: --steps N, or --rounds N.")
     with s.writing('trex resume'):
         if up:
             s.budget = validate(Budget, s.budget.model_dump() | up, 'budget'); s.tree.store.set_meta('budget', s.budget.model_dump())
@@ -376,6 +376,7 @@ def _run_parser(sp):
     p.add_argument('--requirement', help="what you want, in plain language (default: the task's)")
     p.add_argument('--gate', default='auto', choices=['auto', 'each'], help='auto: plans run at once; each: every plan waits for trex approve (default: auto)')
     p.add_argument('--policy', default='uct', choices=['uct', 'greedy', 'sequential', 'random'], help='how the next node to expand is chosen (default: uct)')
+    p.add_argument('--data-root', action='append', metavar='DIR', help="a folder whose files plans may read (repeatable; the task's pools and Hub ids are always allowed)")
     g = p.add_argument_group('Researcher')
     g.add_argument('--researcher', default='offline', choices=['offline', 'anthropic', 'openai'], help='offline: rule-based, no LLM (default)')
     g.add_argument('--llm-model', help='the LLM (anthropic default: trex.llm.DEFAULT_MODEL; openai: required)')

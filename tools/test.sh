@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test suite: notebooks and library in sync, every notebook run, pytest files if any.
+# The test suite: notebooks and library in sync, every notebook run, pytest files if any, and the plain-install smoke test.
 # Prints a final line `N passed, M failed` and exits non-zero when anything failed.
 # Extra notebook flags (slow, gpu, browser) can be switched on with TREX_TEST_FLAGS="slow browser".
 set -uo pipefail
@@ -39,6 +39,15 @@ else bad "saved widget state in: $ws (strip metadata.widgets)"; fi
 if python tools/readme.py --check; then ok "README.md matches nbs/index.ipynb"
 else bad "README.md differs from nbs/index.ipynb: edit the notebook, then python tools/readme.py"; fi
 
+# 2d. the dev environment's dependencies are consistent
+if pc=$(pip check 2>&1); then ok "pip check is clean in the dev environment"
+else bad "pip check in the dev environment:"; echo "$pc"; fi
+
+# 5. (started here) the plain-install smoke test, tools/smoke.sh: a fresh venv from README's first install, without the lock.
+# Mostly downloading and unpacking, so it runs beside the notebooks; TREX_SMOKE=0 skips it.
+smk=""
+if [ "${TREX_SMOKE:-1}" != 0 ]; then ( bash tools/smoke.sh > "$out/smoke.log" 2>&1 ) & smk=$!; fi
+
 # 3. every notebook, two at a time, each in its own nbdev_test; the pytest files (4.) run beside them from the start:
 # their children start one at a time and leave a core idle much of the time (CI: 20.5 min in sequence on 2 cores)
 flags=${TREX_TEST_FLAGS:-}
@@ -67,6 +76,15 @@ if [ -n "$pyt" ]; then
   p=$(grep -Eo '[0-9]+ passed' "$out/pytest.log" | tail -1 | cut -d' ' -f1); f=$(grep -Eo '[0-9]+ (failed|error)' "$out/pytest.log" | awk '{s+=$1} END {print s+0}')
   pass=$((pass+${p:-0})); fail=$((fail+${f:-0}))
   [ $rc -ne 0 ] && [ "${f:-0}" -eq 0 ] && [ $rc -ne 5 ] && bad "pytest exited $rc"
+fi
+# 5. the smoke test's PASS/FAIL lines (started with the notebooks)
+if [ -n "$smk" ]; then
+  wait "$smk"
+  grep -E '^(PASS|FAIL) smoke|^  resolved' "$out/smoke.log"
+  p=$(grep -c '^PASS smoke' "$out/smoke.log"); f=$(grep -c '^FAIL smoke' "$out/smoke.log")
+  pass=$((pass+p)); fail=$((fail+f))
+  [ "$f" -gt 0 ] && tail -60 "$out/smoke.log" | grep -vE '^[0-9]+ passed, [0-9]+ failed'   # the suite's own count line comes last
+  [ "$p" -eq 0 ] && [ "$f" -eq 0 ] && { bad "tools/smoke.sh printed no result"; tail -30 "$out/smoke.log"; }
 fi
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -45,21 +45,29 @@ def _approx(t, *keys): return next((t.approximate[k] for k in keys if k in (t.ap
 # %% ../nbs/ftbench_nbs/07_conform.ipynb #895ffbb7
 ACI_METRICS = {'ROUGE-1': 'rouge1', 'ROUGE-2': 'rouge2', 'ROUGE-L': 'rougeLsum'}
 
-def _aci(d:Path)->list:
-    "Conformance rows of every ACI-Bench test1 system under `d/predictions/test1`."
-    t, pd = task('aci_bench'), d/'predictions'/'test1'
+def _aci_subset(d:Path, sub:str)->list:
+    "Conformance rows of every system under `d/predictions/<sub>` (test1, test2 or test3)."
+    t, pd = task('aci_bench', sub), d/'predictions'/sub
     rows = list(t.load('full', path=d)); refs = [t.reference(r) for r in rows]
+    if not (pd/'published.csv').exists(): raise FTBenchError(f"aci_bench: {pd} has no published.csv (columns file, system, ROUGE-1, ROUGE-2, ROUGE-L)")
     pub = {r['file']: r for r in read_rows(pd/'published.csv')}
     files = sorted(f for f in pd.glob('*.csv') if f.name != 'published.csv')
+    if not files: raise FTBenchError(f"aci_bench: no predictions files in {pd} (published.csv lists {len(pub)})")
     out = []
     for f in files:
         if f.name not in pub: raise FTBenchError(f"{f}: no row for {f.name!r} in {pd/'published.csv'} (add its published ROUGE or remove the file)")
         ps = align_predictions(rows, _records(f, 'note'), 'encounter_id', str(f))
         m = t.score([t.extract(str(p['note'])) for p in ps], refs, n_boot=0).metrics
-        out += [check(t.name, pub[f.name]['system'], f"{c} ({k})", float(pub[f.name][c]), _pct(m.get(k)), 0.1, _approx(t, k), 'tables/test1.csv')
-                for c, k in ACI_METRICS.items()]
-    if not files: raise FTBenchError(f"aci_bench: no predictions files in {pd} (published.csv lists {len(pub)})")
+        out += [check(t.name, pub[f.name]['system'] + ('' if sub == 'test1' else f' ({sub})'), f"{c} ({k})", float(pub[f.name][c]),
+                      _pct(m.get(k)), 0.1, _approx(t, k), f'tables/{sub}.csv') for c, k in ACI_METRICS.items()]
     return out
+
+def _aci(d:Path)->list:
+    "Conformance rows of every ACI-Bench system, for each test set with a folder under `d/predictions`."
+    subs = [s for s in task('aci_bench').subsets if (d/'predictions'/s).is_dir()]
+    other = sorted(p.name for p in (d/'predictions').iterdir() if p.name not in subs)
+    if other: raise FTBenchError(f"aci_bench: {d/'predictions'/other[0]} is not a test set folder (folders: {', '.join(task('aci_bench').subsets)})")
+    return [r for s in subs for r in _aci_subset(d, s)]
 
 # %% ../nbs/ftbench_nbs/07_conform.ipynb #015342c7
 def _law_file(d:Path, f:Path, system:str, pub:dict)->list:
@@ -80,6 +88,8 @@ def _law_file(d:Path, f:Path, system:str, pub:dict)->list:
 def _lawbench(d:Path)->list:
     "Conformance rows of every LawBench system under `d/predictions/zero_shot`."
     pub = {(r['model'], str(r['task'])): r for r in read_rows(d/'published.csv') if str(r['task']) in LAWBENCH}
+    other = sorted(p.name for p in (d/'predictions').iterdir() if p.name != 'zero_shot')
+    if other: raise FTBenchError(f"lawbench: {d/'predictions'/other[0]} is not read: published.csv holds zero-shot numbers, compared with predictions/zero_shot/<system>/")
     systems = sorted(p for p in (d/'predictions'/'zero_shot').glob('*') if p.is_dir())
     if not systems: raise FTBenchError(f"lawbench: no system folders in {d/'predictions'/'zero_shot'} (lay files out as <system>/<task id>.json)")
     order = {k: i for i, k in enumerate(LAWBENCH)}

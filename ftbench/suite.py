@@ -217,9 +217,13 @@ class CSBench(Task):
     split_plan = dict(train=None, validation=('valid', None), test=('test', None))
     no_split = "CS-Bench has no training data (only `valid`, 236 items per language); find or synthesise CS exam QA"
     approximate = {'acc_Multiple-choice': "deliberately not the official rule: gen_judgment.py takes the first \\b[ABCD]\\b case-insensitively, so 'This is a tricky one. The answer is C' reads as A; ftbench reads a stated answer first, then the first capital letter. They agree on outputs without a lowercase a-d word before the answer. Not measurable: no published predictions",
+                   'acc_Assertion': "deliberately not the official code, whose case mismatch scores every assertion 0; ftbench compares true/false case-insensitively. Not measurable: no published predictions",
+                   'accuracy': "on the default `objective` subset, the mean of the two rules above; with subset `all` or a fill-in/open-ended subset it also averages the approximate judge stand-ins below",
                    'acc_Fill-in-the-blank': "the official score is a GPT-4 judge's verdict; ftbench checks that the normalised gold answer occurs in the output. Not measurable: no published predictions",
                    'acc_Open-ended': "the official score is a GPT-4 judge's 1-10 grade; ftbench uses ROUGE-L F against the reference answer. Not measurable: no published predictions"}
-    notes = "English files. Fill-in and open-ended scores approximate the official GPT-4 judge (containment, ROUGE-L)."
+    notes = ("English files; `full` is the test file (2,183 items; 1,778 multiple-choice and assertion in the default `objective` subset). "
+             "Fill-in and open-ended scores approximate the official GPT-4 judge (containment, ROUGE-L). Assertions compare true/false "
+             "case-insensitively: the official gen_judgment.py compares the lower-case word with the upper-cased answer, which never matches.")
     def files(self, src): return [(None, f'Dataset/CSBench-EN/{src}.json')]
     def select(self, rows, sub):
         keep = dict(objective=CS_FORMATS[:2], all=CS_FORMATS).get(self.subset, [self.subset])

@@ -90,7 +90,7 @@ class TOMGBench(Task):
              "(664 kB; its dataset card links arXiv 2412.14642); offline, a local folder holds it as `OpenMolIns-light/train.csv`. "
              "That file and the GitHub `data/instruction_tuning/light/train.csv` (4,500 rows) were not compared byte for byte.")
     approximate = {'weighted_success_rate': "the README's wA-bar-cc formula is not in evaluate.py; ftbench weights each success by its source similarity (1 for MolCustom). "
-                                            "On the published Galactica-125M predictions (all 45,000 rows): ftbench 0.1258 vs the README's 13.13 %, a gap of 0.56 point"}
+                                            "On the published Galactica-125M predictions (all 45,000 rows): ftbench 12.58 % vs the README's 13.13(6) %, a gap of 0.55 point"}
     def files(self, src):
         if src == 'openmolins': return [(None, 'train.csv', 'phenixace/OpenMolIns-light')]
         return [(s, f'{s}.csv') for s in self.active_subsets()]

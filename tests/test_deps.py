@@ -25,8 +25,6 @@ OPTIONAL = {'liger_kernel': 'a CUDA-only speed-up, used when installed (trex.tra
 # declared, and imported by none of our modules: a dependency of ours needs them without declaring them
 INDIRECT = {'accelerate': "transformers' Trainer (transformers declares it only in its [torch] extra)",
             'gguf': "transformers' GGUF loader, for SmolLM2 (trex.models.smollm2)"}
-# declared for code that is being added (LawBench's official scorers, ftbench/lawbench.py): empty this once it is committed
-PENDING = {'jieba', 'rouge-chinese', 'cn2an', 'rapidfuzz', 'pypinyin', 'levenshtein', 'opencc-python-reimplemented'}
 
 def norm(name): return re.sub(r'[-_.]+', '-', name).lower()
 
@@ -97,7 +95,7 @@ def test_a_planted_undeclared_import_fails(reqs, tmp_path):
 def test_every_declared_requirement_is_imported(reqs):
     used = {d for m, _, _ in imports(_ours()) for d in dists(m)}
     unused = [f"{k}: {r}" for k in ('base',) + RUNTIME for r in reqs[k]
-              if norm(r.name) not in used | set(INDIRECT) | PENDING]
+              if norm(r.name) not in used | set(INDIRECT)]
     assert not unused, "declared but imported nowhere in trex/ or ftbench/ (drop them, or say in INDIRECT who needs them):\n" + '\n'.join(unused)
     for d in INDIRECT: assert d not in used, f"{d} is imported now: drop it from INDIRECT in tests/test_deps.py"
 

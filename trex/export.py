@@ -8,6 +8,7 @@ import datetime, json, os, pprint, re
 from pathlib import Path
 from fastcore.basics import patch
 from trex.schema import Node, Status, TrainConfig, TrexError, VariantResult, validate, versions
+from trex.extras import DIST
 
 # %% auto #0
 __all__ = ['compact', 'export_spec', 'render_script', 'llamafactory_yaml', 'axolotl_yaml', 'secrets_in', 'export']
@@ -128,7 +129,7 @@ def _stages(n:Node, r:VariantResult, run_dir:Path, chain:dict)->tuple:
     return out, data
 
 # %% ../nbs/32_export.ipynb #bfbaa568
-_PINNED = ('trex', 'torch', 'transformers', 'peft', 'datasets', 'accelerate')
+_PINNED = (DIST, 'torch', 'transformers', 'peft', 'datasets', 'accelerate')   # distribution names
 
 def _pins(n:Node, stages:list)->dict:
     "Versions to pin: python and the libraries the script uses, as the node recorded them."
@@ -136,7 +137,7 @@ def _pins(n:Node, stages:list)->dict:
     pkgs = _PINNED + (('bitsandbytes',) if any(s['config']['method'] == 'qlora' for s in stages) else ())
     now, out = versions(), {'python': n.versions.get('python') or versions()['python']}
     for p in pkgs:
-        v = n.versions.get(p) or now.get(p)
+        v = n.versions.get(p) or (n.versions.get('trex') if p == DIST else None) or now.get(p)   # runs before the rename say 'trex'
         if v is None:
             try: v = md.version(p)
             except md.PackageNotFoundError: continue
@@ -222,7 +223,7 @@ def _render_stage(st:dict)->str:
 # %% ../nbs/32_export.ipynb #f500585a
 def _pip(pins:dict)->str:
     "The pip line for the pinned versions (local version labels such as +cpu dropped)."
-    pk = [f'"{k}{"[train,bench]" if k == "trex" else ""}=={v.split("+")[0]}"' for k,v in pins.items() if k != 'python']
+    pk = [f'"{k}{"[train,bench]" if k == DIST else ""}=={v.split("+")[0]}"' for k,v in pins.items() if k != 'python']
     return 'pip install ' + ' '.join(pk)
 
 def _score(m)->str:
@@ -542,7 +543,7 @@ def _rows(pairs:list, indent:int)->str:
 def render_script(spec:dict, name:str='recipe.py')->str:
     "The standalone script for `spec` (from `export_spec`)."
     ev, tv = spec['eval'], spec['versions']
-    slots = dict(node=spec['node'], variant=spec['variant'], run=_line(spec['run'], 60), trex=tv.get('trex', '?'), date=spec['exported_at'][:10],
+    slots = dict(node=spec['node'], variant=spec['variant'], run=_line(spec['run'], 60), trex=tv.get(DIST, tv.get('trex', '?')), date=spec['exported_at'][:10],
                  task_line=_line(f"{spec['task']}" + (f" (subset {spec['subset']})" if spec['subset'] else '')),
                  model_line=_line(spec['model']), goal=_line(f"{spec['direction']}: {spec['goal']}"), score=_score(spec['expected']),
                  pip=_pip(tv), script=_line(name, 60), notes=_notes(spec),

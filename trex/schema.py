@@ -140,6 +140,7 @@ class VariantResult(Record):
     artifacts: dict[str, str] = {}
     error: str|None = None
     ladder: list[str] = []
+    runtime: dict[str, str|bool|int|float|None] = {}   # how it ran: device, method, dtype, attention, kernels, optimizer
 
     @model_validator(mode='after')
     def _consistent(self):
@@ -188,8 +189,9 @@ def check_transition(old, new, node_id='?'):
 def versions()->dict:
     "Versions of Python and the libraries that shape results (those that are importable)."
     import importlib.metadata as md
+    from trex.extras import DIST
     res = {'python': platform.python_version()}
-    for p in ('trex', 'torch', 'transformers', 'peft', 'trl', 'datasets', 'bitsandbytes'):
+    for p in (DIST, 'torch', 'transformers', 'peft', 'trl', 'datasets', 'bitsandbytes'):   # distribution names
         try: res[p] = md.version(p)
         except md.PackageNotFoundError: pass
     return res

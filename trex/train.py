@@ -11,7 +11,7 @@ from trex.models import need, pick_method
 
 # %% auto #0
 __all__ = ['encode', 'tokenize', 'load_model', 'lora_model', 'make_log_callback', 'make_guard', 'make_faults', 'checkpoint_ok',
-           'last_checkpoint', 'read_log', 'train']
+           'last_checkpoint', 'read_log', 'runtime', 'train']
 
 # %% ../nbs/12_train.ipynb #46037e35
 def encode(tok,              # the model's tokenizer (with a chat template)
@@ -171,6 +171,22 @@ def _args(cfg, out, n_rows, save_every, has_eval, cuda):
 
 
 
+# %% ../nbs/12_train.ipynb #86589238
+def runtime(m,                  # the model that trained (a peft model or a plain one)
+            args,               # its `TrainingArguments`
+            method:str,         # 'lora' or 'qlora'
+            cfg:TrainConfig):   # the config
+    "How a run actually ran, read off the model and the trainer: device, dtype, attention, Liger kernels, optimizer."
+    base = m.get_base_model() if hasattr(m, 'get_base_model') else m
+    liger = sorted({type(x).__name__ for x in base.modules() if type(x).__module__.startswith('liger_kernel')})
+    fwd = getattr(getattr(base, 'forward', None), '__module__', '') or ''
+    optim = getattr(args.optim, 'value', args.optim)
+    return dict(device=next(base.parameters()).device.type, method=method, dtype=str(base.dtype).replace('torch.', ''),
+                attention=getattr(base.config, '_attn_implementation', None), liger=', '.join(liger) or None,
+                fused_linear_cross_entropy=fwd.startswith('liger_kernel'), optimizer=str(optim),
+                gradient_checkpointing=cfg.gradient_checkpointing, packing=cfg.packing)
+
+
 # %% ../nbs/12_train.ipynb #5d617e3c
 def train(model,                    # model folder or hub id
           data,                     # a built data set (folder of a DatasetDict with `train`, maybe `dev`)
@@ -213,7 +229,7 @@ def train(model,                    # model folder or hub id
                resumed_from=int(Path(ck).name.split('-')[1]) if ck else None, rows=len(tr), dropped_rows=dropped,
                tokens=int(st.num_input_tokens_seen), train_s=round(time.time()-t0, 2),
                loss_curve=_curve(log, 'loss'), eval_loss_curve=_curve(log, 'eval_loss'),
-               peak_gib=round(torch.cuda.max_memory_allocated()/2**30, 2) if cuda else None)
+               peak_gib=round(torch.cuda.max_memory_allocated()/2**30, 2) if cuda else None, runtime=runtime(m, args, method, cfg))
     if not guard.reason: m.save_pretrained(str(out/'adapter')); res['adapter'] = 'adapter'
     return (res, m, tok) if return_model else res
 

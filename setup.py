@@ -44,10 +44,10 @@ extras = {
               'datasketch>=2.0.0,<3', 'gguf>=0.19.0,<1'],
     # ftbench's data and metrics: ROUGE, the metric scripts, RDKit's molecule checks for TOMG-Bench, pandas for the
     # parquet/CSV readers, the Hub download; LawBench's official scorers (ftbench.lawbench): jieba, rouge-chinese, cn2an,
-    # rapidfuzz, pypinyin, Levenshtein and OpenCC (the pure-Python reimplementation)
+    # rapidfuzz (LCS, Levenshtein), pypinyin and OpenCC (the pure-Python reimplementation)
     'bench': ['datasets>=5.2.0,<6', 'evaluate>=0.4.6,<1', 'rouge-score>=0.1.2,<1', 'rdkit>=2026.9.1,<2028', 'pandas>=3.1.1,<4',
               'huggingface-hub>=2.4.0,<3', 'jieba>=0.42.1,<1', 'rouge-chinese>=1.0.3,<2', 'cn2an>=0.5.24,<1',
-              'rapidfuzz>=3.14.6,<4', 'pypinyin>=0.55.0,<1', 'levenshtein>=0.27.5,<1', 'opencc-python-reimplemented>=0.1.7,<1'],
+              'rapidfuzz>=3.14.6,<4', 'pypinyin>=0.55.0,<1', 'opencc-python-reimplemented>=0.1.7,<1'],
     'ui': ['ipywidgets>=8.1.9,<9', 'plotly>=7.1.0,<8'],
     'llm': ['anthropic>=2.15.0,<3', 'openai>=3.57.0,<4'],
     # a range: the driver's Ray must match the cluster's. CI installs 2.53.0 (its lower bound, via .ci/constraints.txt):

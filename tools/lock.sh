@@ -9,8 +9,6 @@ cd "$(dirname "$0")/.."
 UV=${UV:-$(command -v uv || true)}
 if [ -z "$UV" ]; then t=$(mktemp -d); trap 'rm -rf "$t"' EXIT; python3 -m venv "$t/v"; "$t/v/bin/pip" install -q uv >/dev/null 2>&1; UV=$t/v/bin/uv; fi
 wheels=${TREX_WHEELS:-/opt/wheels}   # where the CPU torch wheel lies
-echo "torch==2.13.0+cpu" > "${tmpc:=$(mktemp)}"
-"$UV" pip compile setup.py --all-extras --resolution lowest-direct --python-version 3.11 \
-  --find-links "$wheels" -c "$tmpc" --no-emit-find-links --custom-compile-command "bash tools/lock.sh" \
+"$UV" pip compile -q setup.py --all-extras --resolution lowest-direct --python-version 3.11 \
+  --find-links "$wheels" -c .ci/torch-cpu.txt --no-emit-find-links --custom-compile-command "bash tools/lock.sh" \
   -o .ci/constraints.txt "$@"
-rm -f "$tmpc"

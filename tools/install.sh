@@ -22,9 +22,11 @@ python -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '2.13.
 # an environment made before the rename holds this checkout as the distribution `trex`: replace it
 python - <<'PY' && pip uninstall -y -q trex >/dev/null 2>&1 || true
 import importlib.metadata as md, os, sys
-try: url = md.distribution('trex').read_text('direct_url.json') or ''
+from pathlib import Path
+try: d = md.distribution('trex')
 except md.PackageNotFoundError: sys.exit(1)
-sys.exit(0 if os.getcwd() in url else 1)
+here = os.getcwd()   # an editable install (direct_url.json) or a develop one (trex.egg-info in this checkout)
+sys.exit(0 if here in (d.read_text('direct_url.json') or '') or Path(d.locate_file('')).resolve() == Path(here).resolve() else 1)
 PY
 extras="train,bench,ui,llm"
 [ "${1:-}" = "dev" ] && extras="$extras,ray,dev"   # ray for nbs/15_ray (RayRunner on a local cluster)

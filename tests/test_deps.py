@@ -144,3 +144,10 @@ def test_the_lock_installs_the_lower_bounds(reqs):
             elif Version(lk[norm(r.name)]).public != Version(lo).public: bad.append(f"{r}: the lock has {lk[norm(r.name)]}")
     assert not bad, "refresh the lock (bash tools/lock.sh):\n" + '\n'.join(bad)
     assert lk['torch'] == '2.13.0+cpu' and lk['ray'] == '2.53.0', (lk['torch'], lk['ray'])
+
+def test_one_distribution_name():
+    "settings.ini, pyproject.toml and trex.extras.DIST (which every install hint uses) name the same distribution."
+    import configparser, tomllib
+    from trex.extras import DIST
+    c = configparser.ConfigParser(delimiters=['=']); c.read(ROOT/'settings.ini')
+    assert c['DEFAULT']['lib_name'] == DIST == tomllib.loads((ROOT/'pyproject.toml').read_text())['project']['name'] == 'trex-ft'

@@ -88,7 +88,10 @@ class TOMGBench(Task):
              "that script's success rate, validity and similarity of every subtask exactly (mean success rate 0.208067; the README's 20.95 % is 0.14 point higher, "
              "as the pack notes). Train path checked against the Hub: the dataset repo phenixace/OpenMolIns-light lists `train.csv` at its root "
              "(664 kB; its dataset card links arXiv 2412.14642); offline, a local folder holds it as `OpenMolIns-light/train.csv`. "
-             "That file and the GitHub `data/instruction_tuning/light/train.csv` (4,500 rows) were not compared byte for byte.")
+             "That file and the GitHub `data/instruction_tuning/light/train.csv` (4,500 rows) were not compared byte for byte. "
+             "The benchmark files: the Hub repo phenixace/S2-TOMG-Bench (main, 'Upload 9 files', 45k rows, Apache-2.0 card) holds the nine "
+             "`<Task>_<Sub>.csv` at its root, the names `files()` asks for; the pack's copies are GitHub @ 079fff8's `test.csv` files, "
+             "not compared with the Hub's.")
     approximate = {'weighted_success_rate': "the README's wA-bar-cc formula is not in evaluate.py; ftbench weights each success by its source similarity (1 for MolCustom). "
                                             "On the published Galactica-125M predictions (all 45,000 rows): ftbench 12.58 % vs the README's 13.13(6) %, a gap of 0.55 point"}
     def files(self, src):

@@ -32,9 +32,9 @@ class FaultRunner(LocalRunner):
 def session(tmp_path, runner=None, researcher=None)->Session:
     "A copy of the reference run with its baseline done, every plan waiting at the gate, no round cap."
     run = rk.copy_run(rk.reference()['root'], tmp_path/'run')
-    if researcher is not None:    # the same run, planned by an LLM Researcher
-        from trex.store import Store
-        with Store.open(run) as st: st.set_meta('session', {**st.meta('session'), 'researcher': type(researcher).__name__})
+    from trex.store import Store
+    with Store.open(run) as st:   # plans may read the test's own files (tmp_path is a data root); an LLM Researcher plans the same run
+        st.set_meta('session', {**st.meta('session'), 'data_roots': [str(tmp_path)], **({'researcher': type(researcher).__name__} if researcher is not None else {})})
     s = Session.load(run, researcher=researcher, runner=runner)
     s.gate, s.budget = Gate.of('each'), Budget(rounds=20)
     return s

@@ -401,7 +401,8 @@ def build(self:Recipe,
           task=None,    # the task (ftbench protocol): splits, pools, prompt format, text fields
           llm=None,     # LLM client for `synthesize`: a callable text -> text
           n_examples:int=2, # example rows kept in the report after each step
-          roots=None    # folders local files may come from (None: any; see `allowed`)
+          roots=None,   # folders local files may come from (None: any; see `allowed`)
+          empty_ok:bool=True  # allow a step to leave no rows (False: an error naming that step, as `build_data` builds)
          ):             # (DatasetDict with `train` and maybe `dev`, BuildReport)
     "Apply the steps in order; return the data and a report of rows in and out per step."
     datasets, = need('datasets')
@@ -412,7 +413,7 @@ def build(self:Recipe,
         ctx.step, ctx.notes, n0, t0 = f"recipe[{i}] ({o.op})", {}, 0 if ds is None else len(ds), time.time()
         if ds is None and not isinstance(o, (Source, Mix)): raise TrexError(f"{ctx.step}: there is no data yet. Fix: put a source (or mix) first.")
         ds = o.apply(ds, ctx)
-        if len(ds) == 0: raise TrexError(f"{ctx.step}: no rows left ({n0} in). Fix: loosen or drop this step, or start from a bigger source; a training set cannot be empty.")
+        if len(ds) == 0 and not empty_ok: raise TrexError(f"{ctx.step}: no rows left ({n0} in). Fix: loosen or drop this step, or start from a bigger source; a training set cannot be empty.")
         steps.append(dict(i=i, op=o.op, rows_in=n0, rows_out=len(ds), notes=ctx.notes, seconds=round(time.time()-t0, 3),
                           examples=[_short(ds[j]) for j in range(min(n_examples, len(ds)))]))
     if len(ds) > MAX_ROWS:
@@ -449,7 +450,7 @@ def build_data(recipe,            # a `Recipe` or a list of operator mappings
     if (path/'report.json').exists():
         rep = json.loads((path/'report.json').read_text())
         return path, BuildReport(rep['steps'], rep['key']), True
-    dd, rep = recipe.build(task, llm, roots=roots)
+    dd, rep = recipe.build(task, llm, roots=roots, empty_ok=False)
     tmp = path.with_name(f"{k}.tmp{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     dd.save_to_disk(str(tmp))

@@ -81,8 +81,10 @@ def score_predictions(task,            # the task: `extract`, `score`, `primary_
     met = Metric(name=s.name, value=float(s.value), ci_low=float(s.ci[0]), ci_high=float(s.ci[1]), n=len(rows), higher_is_better=hib)
     recs = [dict(id=r['id'], prompt=r['prompt'][-1]['content'] if r['prompt'] else '', prediction=p, extracted=_js(x),
                  reference=r['reference'], score=float(e)) for r,p,x,e in zip(rows, preds, ext, s.per_example)]
-    worst = sorted(range(len(recs)), key=lambda i: recs[i]['score'] if hib else -recs[i]['score'])[:k]
-    bad = [recs[i] for i in worst if recs[i]['score'] < (1 if hib else math.inf) or not hib]
+    # a row the task's official scorer skips (LawBench's 2-2 '赔偿', 3-4/3-5 death sentences) scores NaN: never a bad case
+    counted = [i for i in range(len(recs)) if not math.isnan(recs[i]['score'])]
+    worst = sorted(counted, key=lambda i: recs[i]['score'] if hib else -recs[i]['score'])[:k]
+    bad = [recs[i] for i in worst if recs[i]['score'] < 1 or not hib]
     return met, recs, bad, {k: float(v) for k,v in (getattr(s, 'metrics', None) or {s.name: s.value}).items()}
 
 def _ext(task, p):

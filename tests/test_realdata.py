@@ -73,8 +73,12 @@ def test_conform_all_from_the_cli(root, tmp_path):
     off = [f"{r['task']} {r['system']} {r['metric']}: published {r['published']}, ftbench {r['ftbench']} ({r['note']})" for r in rows if r['ok'] is False]
     assert not off, f"{len(off)} of {len(rows)} rows off:\n" + '\n'.join(off)
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-2000:]
-    count = lambda n: sum(r['task'] == n for r in rows)
-    assert (count('aci_bench'), count('lawbench'), count('tomg_bench')) == (15, 36, 27)
+    count = lambda n, s=None: sum(r['task'] == n and s in (None, r['system']) for r in rows)
+    files = lambda n, pat: [f for f in (root/n/'predictions').glob(pat) if f.name != 'published.csv']
+    assert count('aci_bench') == 3 * len(files('aci_bench', '*/*.csv')) >= 15      # ROUGE-1, ROUGE-2, ROUGE-L per file
+    assert count('lawbench') == 2 * len(files('lawbench', 'zero_shot/*/*.json')) >= 36   # score and abstention per file
+    assert count('tomg_bench', 'galactica-125M-light') == 9 * 2 + 6 + 1 + 2            # subtasks, similarity x6, the script's mean, 2 leaderboard
+    assert {r['system'] for r in rows if r['task'] == 'tomg_bench'} == {p.name for p in (root/'tomg_bench'/'predictions').iterdir() if p.is_dir()}
     for r in rows:
         if r['ok'] == 'approximate': assert 'measured gap' in r['note'], r
         if r['ok'] == 'leaderboard': assert r['task'] == 'tomg_bench' and 'evaluate.py' in r['note'], r

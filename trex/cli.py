@@ -106,9 +106,11 @@ def load(d, timeout:float=None, retries:int=None)->Session:
     cfg = _stored(d); llm = None
     if cfg['researcher']!='offline':
         x = dict(cfg.get('llm') or {})
-        kind = x.get('kind') or cfg['researcher']
-        llm = make_llm(kind, x.get('model'), x.get('base_url'), timeout if timeout is not None else x.get('timeout'),
-                       retries if retries is not None else x.get('retries'))
+        import trex.llm as L
+        if x.get('kind') in ('anthropic', 'openai') and hasattr(L, 'client_from_settings'):   # every stored option (maxtok, effort, prices...); the key from the environment, credentials in a URL refused
+            llm = L.client_from_settings(x | {k: v for k,v in dict(timeout=timeout, retries=retries).items() if v is not None})
+        else: llm = make_llm(x.get('kind') or cfg['researcher'], x.get('model'), x.get('base_url'), timeout if timeout is not None else x.get('timeout'),
+                             retries if retries is not None else x.get('retries'))
     return _attach(Session.load(d, researcher=llm), llm)
 
 # %% ../nbs/40_cli.ipynb #532e2e37

@@ -126,7 +126,7 @@ def _score(self:Executor, job:Job, jr:JobResult, variant:str)->VariantResult:
     out, arts, mets, scored = Path(job.out), {}, {}, {}
     fin = lambda c: [(s,v) for s,v in c if v is not None and math.isfinite(v)]  # a NaN run's curve stops at its last finite loss
     base = dict(variant=variant, loss_curve=fin(jr.loss_curve), eval_loss_curve=fin(jr.eval_loss_curve), time_s=jr.time_s,
-                tokens=jr.tokens, gpu_s=jr.gpu_s, ladder=jr.ladder)
+                tokens=jr.tokens, gpu_s=jr.gpu_s, ladder=jr.ladder, runtime=jr.runtime)
     for name in ('train_log.jsonl', 'child.log', 'job.json'):
         if (out/name).exists(): arts[name.split('.')[0]] = _rel(out/name, self.run_dir)
     if job.data: arts['data'] = _rel(job.data, self.run_dir)  # the built data; its report.json says what each step did

@@ -48,6 +48,7 @@ class JobResult(Record):
     adapter: str|None = None           # absolute path of the trained adapter
     generations: dict[str, str] = {}   # split -> jsonl of {id, prediction}
     ladder: list[str] = []             # recovery steps taken: OOM rungs, resumes
+    runtime: dict = {}                 # how training ran (trex.train.runtime): device, dtype, attention, kernels
     config: TrainConfig|None = None    # the config that finally ran (after the ladder)
 
 # %% ../nbs/14_runners.ipynb #97b1411b
@@ -70,7 +71,7 @@ def run_job(job)->dict:
         method, m, tok = pick_method(job.config.method if job.config else 'auto'), None, None
         if job.data:
             tr, m, tok = train(job.model, job.data, out, job.config, job.init_adapter, job.loss_eval, job.save_every, job.faults, return_model=True)
-            res.update({k: tr[k] for k in ('method', 'steps', 'resumed_from', 'tokens', 'loss_curve', 'eval_loss_curve', 'peak_gib')})
+            res.update({k: tr[k] for k in ('method', 'steps', 'resumed_from', 'tokens', 'loss_curve', 'eval_loss_curve', 'peak_gib', 'runtime')})
             if tr['status'] != 'ok': return dict(res, status='failed', kind='nan', error=tr['error'], time_s=time.time()-t0)
             res['adapter'] = str(out/'adapter')
             if method != 'qlora': m = m.merge_and_unload()

@@ -18,7 +18,7 @@ from trex.store import RunLock
 from trex.recipe import MAX_ROWS
 
 # %% auto #0
-__all__ = ['FLOPS', 'Gate', 'Limits', 'policy_spec', 'policy_of', 'Session', 'check_task']
+__all__ = ['FLOPS', 'Gate', 'Limits', 'policy_spec', 'policy_of', 'Session', 'check_task', 'cost_line']
 
 # %% ../nbs/30_session.ipynb #5e6e5c41
 class Gate(Record):
@@ -315,7 +315,7 @@ def projected(self:Session, plan:Plan)->dict:
     return dict(variants=vs, rows=rows, rows_known=known, steps=sum(o['steps'] for o in vs), tokens=sum(o['tokens'] for o in vs),
                 hours=h, gpu_hours=g, usd=self.budget.compute_usd(g*3600, (h-g)*3600) + llm, device=hw['device'], measured=self._speed()[0] is not None)
 
-def _cost_line(c:dict)->str:
+def cost_line(c:dict)->str:
     "A projected cost in one line."
     gpu = f"{c['gpu_hours']:.3g} GPU h" if c['device'] == 'cuda' else f"{c['hours']:.3g} h on CPU"
     return f"Projected {gpu}, ${c['usd']:.2f}: {c['steps']:,} steps, {c['tokens']:,} tokens" + ('' if c['measured'] else ' (speed estimated; none measured yet)')
@@ -446,10 +446,10 @@ def _propose(self:Session, sel:Node)->tuple:
     if lim and self.gate.over_limits == 'wait': return t[n.id], None, f"over the limits: {lim}"
     if lim or bud:
         t.note(n.id, f"refused before it ran: {lim or bud}"); t.prune(n.id)
-        self._say(f"{n.id} refused: {lim or bud} ({_cost_line(cost)}). Fix: a smaller plan, or raise " + ("the limits (Session.create(..., limits=...) or s.limits)." if lim else "the budget; nothing is lost."))
+        self._say(f"{n.id} refused: {lim or bud} ({cost_line(cost)}). Fix: a smaller plan, or raise " + ("the limits (Session.create(..., limits=...) or s.limits)." if lim else "the budget; nothing is lost."))
         return t[n.id], (None if lim else f"{bud}. Raise the budget to go on; nothing is lost"), False
     why = self.gate.waits(plan, sel, cost)
-    return t[n.id], None, (f"{why}; {_cost_line(cost)}" if why else False)
+    return t[n.id], None, (f"{why}; {cost_line(cost)}" if why else False)
 
 # %% ../nbs/30_session.ipynb #9fb433af
 @patch

@@ -67,7 +67,7 @@ def _check_existing(db:Path):
         raise TrexError(f"{db} is a SQLite database of another application (application_id={app:#x}, tables: {', '.join(sorted(tables)) or 'none'}). Fix: use a separate run directory for trex.")
     if chk != 'ok': raise TrexError(f"{db} is corrupted (integrity check: {chk}). Fix: restore it from a copy, or move it away to start a new run.")
     if ver > SCHEMA_VERSION:
-        raise TrexError(f"{db} was written by a newer trex (schema {ver}; this trex reads up to {SCHEMA_VERSION}). Fix: upgrade trex (pip install -U trex) to open it.")
+        raise TrexError(f"{db} was written by a newer trex (schema {ver}; this trex reads up to {SCHEMA_VERSION}). Fix: upgrade trex (pip install -U trex-ft) to open it.")
     return ver
 
 # %% ../nbs/01_store.ipynb #a9ff7c8c

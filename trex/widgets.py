@@ -10,7 +10,7 @@ from fastcore.basics import patch
 from trex.extras import need
 from trex.schema import *
 from trex.tree import SearchTree
-from trex.session import Session
+from trex.session import Session, cost_line
 
 # %% auto #0
 __all__ = ['STATUS_COLORS', 'train_progress', 'loss_figure', 'tree_layout', 'TreeView', 'config_diff', 'plan_html',
@@ -220,7 +220,7 @@ def plan_html(tree, n:Node, cost:dict=None)->str:
     if p.variants:
         ref = 'the parent\'s best config' if base is not None else 'the defaults'
         out.append(f"<div>variants (changes against {ref}):</div>" + _table(['variant', 'config', 'note'], [[v.name, _diff_txt(config_diff(base, v.config)), v.note] for v in p.variants]))
-    if cost is not None: out.append(f"<div>projected cost: {cost['gpu_hours']:.3f} GPU h, ${cost['usd']:.2f}</div>")
+    if cost is not None: out.append(f"<div>{html.escape(cost_line(cost))}</div>")
     return ''.join(out)
 
 # %% ../nbs/31_widgets.ipynb #1eeab6d4

@@ -221,25 +221,13 @@ def hardware(self:Session)->dict:
         self._hw = dict(device='cuda' if cuda else 'cpu', name=name, cpus=len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count())
     return self._hw
 
-def _params(c:dict)->int|None:
-    "Parameters of a decoder from its `config.json` (embeddings, attention and MLP), or None."
-    h,L,V = c.get('hidden_size'),c.get('num_hidden_layers'),c.get('vocab_size')
-    if not (h and L and V): return None
-    heads = c.get('num_attention_heads') or 1; kv = c.get('num_key_value_heads') or heads
-    attn, mlp = 2*h*h + 2*h*(h*kv//heads), 3*h*(c.get('intermediate_size') or 4*h)
-    return V*h*(1 if c.get('tie_word_embeddings', True) else 2) + L*(attn + mlp)
-
 @patch
 def model_info(self:Session)->dict:
     "The base model: name, parameters and context length (from its config; None where unknown)."
     if self._model is None:
-        from trex.models import resolve_model
-        c = None
-        try: c = json.loads((Path(resolve_model(self.cfg['model']))/'config.json').read_text())
-        except Exception:
-            try: from transformers import AutoConfig; c = AutoConfig.from_pretrained(resolve_model(self.cfg['model'])).to_dict()
-            except Exception: pass
-        self._model = dict(name=self.cfg['model'], params=_params(c or {}), context_length=(c or {}).get('max_position_embeddings'))
+        from trex.researcher import model_facts   # one implementation: the config on the meta device, no weights loaded
+        try: self._model = dict(model_facts(self.cfg['model']), name=self.cfg['model'])
+        except Exception: self._model = dict(name=self.cfg['model'], params=None, context_length=None)   # e.g. a hub id offline
     return self._model
 
 # %% ../nbs/30_session.ipynb #a7e438d1

@@ -41,7 +41,7 @@ extras = {
     # huggingface-hub: trex.search's dataset search on the Hub
     'train': ['torch>=2.13.0,<3', 'transformers>=5.24.0,<6', 'peft>=0.21.2,<1', 'datasets>=5.2.0,<6', 'accelerate>=1.15.0,<2',
               'bitsandbytes>=0.50.2,<1', 'tokenizers>=0.23.3,<1', 'safetensors>=0.8.0,<1', 'huggingface-hub>=2.4.0,<3',
-              'datasketch>=2.0.0,<3', 'gguf>=0.19.0,<1'],
+              'datasketch>=2.0.0,<3', 'gguf>=0.19.0,<1', 'trl>=1.16.0,<2'],
     # ftbench's data and metrics: ROUGE, the metric scripts, RDKit's molecule checks for TOMG-Bench, pandas for the
     # parquet/CSV readers, the Hub download; LawBench's official scorers (ftbench.lawbench): jieba, rouge-chinese, cn2an,
     # rapidfuzz (LCS, Levenshtein), pypinyin and OpenCC (the pure-Python reimplementation)
@@ -49,7 +49,9 @@ extras = {
               'huggingface-hub>=2.4.0,<3', 'jieba>=0.42.1,<1', 'rouge-chinese>=1.0.3,<2', 'cn2an>=0.5.24,<1',
               'rapidfuzz>=3.14.6,<4', 'pypinyin>=0.55.0,<1', 'opencc-python-reimplemented>=0.1.7,<1'],
     'ui': ['ipywidgets>=8.1.9,<9', 'plotly>=7.1.0,<8'],
-    'llm': ['anthropic>=2.15.0,<3', 'openai>=3.57.0,<4'],
+    'llm': ['anthropic>=2.15.0,<3', 'openai>=3.57.0,<4', 'arxiv>=4.0.2,<5'],
+    # experiment tracking through transformers' report_to (TensorBoard works offline)
+    'track': ['tensorboard>=2.21.0,<3'],
     # a range: the driver's Ray must match the cluster's. CI installs 2.53.0 (its lower bound, via .ci/constraints.txt):
     # from 2.54 the raylet aborts when its agents take over 15 s to start, which they do on a small busy machine.
     # Plain ray (3 packages, ~20 s) rather than ray[default] (~28, the dashboard's); `ray://` needs ray[client].
@@ -58,7 +60,7 @@ extras = {
     # scikit-learn as the reference the ftbench notebooks check their metrics against (and bench/ftbench_bootstrap.py)
     'dev': dev_requirements + ['jupyterlab>=4.6.6,<5', 'playwright>=1.65.2,<2', 'scikit-learn>=1.9.1,<2'],
 }
-extras['all'] = sorted({r for k in ('train', 'bench', 'ui', 'llm', 'ray') for r in extras[k]})
+extras['all'] = sorted({r for k in ('train', 'bench', 'ui', 'llm', 'ray', 'track') for r in extras[k]})
 
 if __name__ == '__main__':   # setuptools runs this file as __main__; tests/test_deps.py imports the lists above
     setuptools.setup(

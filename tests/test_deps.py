@@ -16,7 +16,7 @@ from packaging.requirements import Requirement
 from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parent.parent
-RUNTIME = ('train', 'bench', 'ui', 'llm', 'ray')       # the extras a user installs (dev is the tool chain)
+RUNTIME = ('train', 'bench', 'ui', 'llm', 'ray', 'track')       # the extras a user installs (dev is the tool chain)
 DYNAMIC = {'need', '_need', 'import_module', 'find_spec'}
 
 # imported, and declared by no requirement, on purpose

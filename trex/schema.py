@@ -37,10 +37,11 @@ class Record(BaseModel):
     "Base of trex's records: unknown fields are errors, assignment is validated, NaN and infinities survive JSON."
     model_config = ConfigDict(extra='forbid', validate_assignment=True, ser_json_inf_nan='constants')
     def __repr__(self): return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k,v in self.model_dump(exclude_defaults=True).items())})"
-    __str__ = __repr__
+    def __str__(self): return repr(self)
 
+# %% ../nbs/00_schema.ipynb #a7c3e9d1
 class TrainConfig(Record):
-    "Hyper-parameters of one training run (LoRA or QLoRA)."
+    "Hyper-parameters of one training run (LoRA or QLoRA; SFT, DPO or GRPO)."
     model_config = ConfigDict(allow_inf_nan=False)   # a setting is a finite number
     method: Literal['auto', 'lora', 'qlora'] = 'auto'
     rank: int = Field(16, ge=1, le=1024)
@@ -55,11 +56,25 @@ class TrainConfig(Record):
     micro_batch: int = Field(8, ge=1, le=4096)
     grad_accum: int = Field(1, ge=1, le=4096)
     max_length: int = Field(512, ge=8, le=131072)
-    packing: bool = False
+    packing: bool = False                           # sft only
     gradient_checkpointing: bool = False
     weight_decay: float = Field(0.0, ge=0, le=1)
     seed: int = 0
-    init_from: str|None = None  # node id whose adapter starts this run (the paper's result reuse)
+    init_from: str|None = None                      # node id whose adapter starts this run (the paper's result reuse)
+    objective: Literal['sft', 'dpo', 'grpo'] = 'sft'  # the training loss
+    beta: float = Field(0.1, gt=0, le=10)           # DPO: pull towards the reference (TRL DPOConfig.beta)
+    num_generations: int = Field(4, ge=2, le=64)    # GRPO: completions sampled per prompt (the group)
+    max_completion_length: int = Field(64, ge=1, le=8192)  # GRPO: most new tokens per completion
+    temperature: float = Field(1.0, gt=0, le=2)     # GRPO: sampling temperature
+    kl_weight: float = Field(0.0, ge=0, le=1)       # GRPO: KL penalty (TRL GRPOConfig.beta; 0 loads no reference)
+    format_weight: float = Field(0.2, ge=0, le=1)   # GRPO: weight of the format reward beside the task's score
+
+    @model_validator(mode='after')
+    def _group(self):
+        n = self.micro_batch*self.grad_accum
+        if self.objective=='grpo' and n % self.num_generations:
+            raise ValueError(f"grpo: micro_batch*grad_accum ({n}) must be a multiple of num_generations ({self.num_generations}); e.g. micro_batch={self.num_generations}")
+        return self
 
 # %% ../nbs/00_schema.ipynb #6d7fc758
 DIRECTIONS = ('baseline', 'establish_baseline', 'refine_data', 'synthesize_data', 'change_training',

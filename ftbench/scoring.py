@@ -9,9 +9,9 @@ from ftbench.core import Score, FTBenchError, FIXTURES, closest
 
 # %% auto #0
 __all__ = ['TOMG_SUBTASKS', 'ELEMENTS', 'TOMG_DEFS', 'FG_SMARTS', 'BONDS', 'resample_counts', 'mean_stat', 'group_mean_stat',
-           'macro_f1_stat', 'make_score', 'with_abstentions', 'accuracy', 'set_f1', 'macro_f1', 'CharTokenizer',
-           'rouge', 'rouge_score_', 'mol', 'fg_name', 'count_fg', 'tanimoto', 'tomg_check', 'tomg_score', 'omes',
-           'omes_score', 'first_letter', 'first_bool', 'last_capital', 'gta_objective']
+           'macro_f1_stat', 'make_score', 'with_abstentions', 'wilson', 'eval_size', 'accuracy', 'set_f1', 'macro_f1',
+           'CharTokenizer', 'rouge', 'rouge_score_', 'mol', 'fg_name', 'count_fg', 'tanimoto', 'tomg_check',
+           'tomg_score', 'omes', 'omes_score', 'first_letter', 'first_bool', 'last_capital', 'gta_objective']
 
 # %% ../nbs/ftbench_nbs/01_scoring.ipynb #c2c9ff03
 def resample_counts(n:int, # examples
@@ -56,12 +56,15 @@ def make_score(name:str, # primary metric name
                n_boot:int=1000, # bootstrap resamples (0: no interval)
                seed:int=0, # bootstrap seed
                alpha:float=0.05, # 1 - confidence level
+               interval:str='bootstrap', # 'bootstrap' (percentile) or 'wilson' (0/1 values, the mean; n_boot is not used)
               )->Score:
-    "A `Score` with the statistic's value on all examples and a percentile bootstrap CI."
+    "A `Score` with the statistic's value on all examples and a percentile bootstrap (or Wilson) CI."
     import numpy as np
+    if interval not in ('bootstrap', 'wilson'): raise FTBenchError(f"interval: {interval!r} is not an interval. Fix: 'bootstrap' or 'wilson'.")
     n = len(per_example); stat = stat or mean_stat(per_example)
     v = float(stat(np.ones((1, n)))[0])
-    if n_boot: lo, hi = np.nanpercentile(stat(resample_counts(n, n_boot, seed)), [100*alpha/2, 100*(1-alpha/2)])
+    if interval == 'wilson': lo, hi = wilson(sum(per_example), n, alpha)
+    elif n_boot: lo, hi = np.nanpercentile(stat(resample_counts(n, n_boot, seed)), [100*alpha/2, 100*(1-alpha/2)])
     else: lo = hi = v
     return Score(name, v, (lo, hi), per_example, {name: v, **(metrics or {})})
 
@@ -73,10 +76,34 @@ def with_abstentions(s:Score, # a task's score
     s.metrics['abstention_rate'] = sum(flags) / max(1, len(flags))
     return s
 
+# %% ../nbs/ftbench_nbs/01_scoring.ipynb #ede574fb
+def wilson(k:float, # successes
+           n:int, # trials
+           alpha:float=0.05, # 1 - confidence level
+          )->tuple: # (low, high)
+    "The Wilson score interval of a proportion `k/n`."
+    from statistics import NormalDist
+    if n <= 0: return (0., 1.)
+    z = NormalDist().inv_cdf(1 - alpha/2); p = k/n
+    mid, half = (p + z*z/(2*n)), z*math.sqrt(p*(1-p)/n + z*z/(4*n*n))
+    return (max(0., (mid - half)/(1 + z*z/n)), min(1., (mid + half)/(1 + z*z/n)))
+
+# %% ../nbs/ftbench_nbs/01_scoring.ipynb #ccbb9f18
+def eval_size(effect:float, # the smallest difference in accuracy to tell apart (0.05 = five points)
+              p:float=0.75, # the accuracy around which the variants score
+              alpha:float=0.05, # 1 - confidence level of each interval
+              power:float=0.8, # chance that the two intervals separate
+             )->int:
+    "Rows per evaluation so that two accuracies `effect` apart get intervals that separate with probability `power`."
+    from statistics import NormalDist
+    if not 0 < effect < 1: raise FTBenchError(f"effect: {effect!r} is not a difference of accuracies. Fix: a number in (0, 1), e.g. 0.05.")
+    z, zb = NormalDist().inv_cdf(1 - alpha/2), NormalDist().inv_cdf(power)
+    return math.ceil(p*(1-p)*(2*z + math.sqrt(2)*zb)**2 / effect**2)
+
 # %% ../nbs/ftbench_nbs/01_scoring.ipynb #aa87ba21
 def accuracy(preds, refs, **kw)->Score:
-    "Exact-match accuracy with a bootstrap CI."
-    return make_score('accuracy', [float(p == r) for p, r in zip(preds, refs)], **kw)
+    "Exact-match accuracy with a Wilson CI (`interval='bootstrap'` for the percentile bootstrap)."
+    return make_score('accuracy', [float(p == r) for p, r in zip(preds, refs)], **{'interval': 'wilson', **kw})
 
 def set_f1(p:set, g:set)->float:
     "F1 between a predicted and a gold set (1 when both are empty)."

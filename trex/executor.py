@@ -11,15 +11,16 @@ from trex.models import resolve_model
 from trex.recipe import BuildReport, Recipe, build_data
 from trex.evaluate import eval_rows, read_jsonl, score_predictions, write_jsonl
 from trex.runners import Job, JobResult, LocalRunner
+from trex.rundir import RunDir
 
 # %% auto #0
 __all__ = ['Executor']
 
 # %% ../nbs/20_executor.ipynb #6f68fa7f
 class Executor:
-    "Builds a plan's data, trains its variants in child processes, evaluates them and keeps everything in `run_dir`."
+    "Builds a plan's data, trains its variants in child processes, evaluates them and keeps everything in its run directory."
     def __init__(self,
-                 run_dir,                     # the session's run directory
+                 run_dir,                     # the run directory (a path or `RunDir`)
                  task,                        # the task (ftbench protocol)
                  model:str='tiny',            # 'tiny', 'smollm2', a model folder or a hub id
                  runner=None,                 # a `Runner` (default: `LocalRunner()`)
@@ -32,12 +33,14 @@ class Executor:
                  n_boot:int=1000,             # bootstrap resamples for the intervals
                  k_bad:int=8,                 # bad cases kept per variant
                  data_roots=()):              # folders whose files a recipe may read (the task's pools and Hub ids always)
-        self.run_dir, self.task, self.model, self.llm = Path(run_dir), task, model, llm
+        self.rundir = RunDir(run_dir)
+        self.task, self.model, self.llm = task, model, llm
         self.runner = runner or LocalRunner()
         self.eval_limit,self.test_limit,self.max_new_tokens,self.eval_batch = eval_limit,test_limit,max_new_tokens,eval_batch
         self.loss_rows,self.n_boot,self.k_bad,self._rows = loss_rows,n_boot,k_bad,{}
+        self._settled = False   # the run's settings checked (see `settle`)
         self.data_roots = [str(Path(r).expanduser().resolve()) for r in data_roots or ()]
-    def __repr__(self): return f"Executor({self.run_dir.name}, task={getattr(self.task, 'name', type(self.task).__name__)}, model={self.model})"
+    def __repr__(self): return f"Executor({self.rundir.path.name}, task={getattr(self.task, 'name', type(self.task).__name__)}, model={self.model})"
 
 # %% ../nbs/20_executor.ipynb #0ee5c678
 from fastcore.basics import patch
@@ -45,7 +48,23 @@ from fastcore.basics import patch
 @patch
 def build_data(self:Executor, recipe)->tuple:
     "Build `recipe` (cached by its key) for this task, reading local files under `data_roots` only: (path, BuildReport, cache hit?)."
-    return build_data(recipe, self.run_dir/'data', self.task, self.llm, roots=self.data_roots)
+    return build_data(recipe, self.rundir.data(), self.task, self.llm, roots=self.data_roots)
+
+# %% ../nbs/20_executor.ipynb #f263196e
+@patch
+def settings(self:Executor)->dict:
+    "The run's settings this Executor knows: task, subset, model, the rows it scores, the data roots."
+    return dict(task=getattr(self.task, 'name', None), subset=getattr(self.task, 'subset', None), model=str(self.model),
+                eval_limit=self.eval_limit, test_limit=self.test_limit, data_roots=self.data_roots)
+
+@patch
+def settle(self:Executor):
+    "Store `settings` in a run that has a database but no settings yet (a run made by hand); once."
+    if self._settled or not self.rundir.exists: return
+    from trex.store import Store
+    with Store.open(self.rundir.path, create=False) as st:
+        if st.meta('session') is None: st.set_meta('session', self.settings())
+    self._settled = True
 
 # %% ../nbs/20_executor.ipynb #f28944b1
 @patch
@@ -59,7 +78,7 @@ def _eval_rows(self:Executor, split:str)->list:
 @patch
 def eval_files(self:Executor)->dict:
     "Write the prompt files for the children once: {'validation': path, 'test': path, 'loss': path}."
-    d = self.run_dir/'eval'/f"{getattr(self.task, 'name', 'task')}-{self.eval_limit}-{self.test_limit}"
+    d = self.rundir.eval(f"{getattr(self.task, 'name', 'task')}-{self.eval_limit}-{self.test_limit}")
     files = {s: d/f'{s}.jsonl' for s in ('validation', 'test') if self._eval_rows(s)}
     files['loss'] = d/'loss.jsonl'
     if not files['loss'].exists():
@@ -78,7 +97,7 @@ def _max_new(self:Executor)->int:
 
 # %% ../nbs/20_executor.ipynb #eb97f811
 @patch
-def _dir(self:Executor, node_id, variant)->Path: return self.run_dir/'nodes'/str(node_id)/variant
+def _dir(self:Executor, node_id, variant)->Path: return self.rundir.variant(node_id, variant)
 
 def _node_id(nid)->str:
     "`nid` when it is a node id (letters, digits, _ and -), else a `TrexError`: a path must not reach the run's files."
@@ -88,7 +107,7 @@ def _node_id(nid)->str:
 @patch
 def results(self:Executor, node_id)->list:
     "The stored `VariantResult`s of a node."
-    d = self.run_dir/'nodes'/str(node_id)
+    d = self.rundir.node(node_id)
     return [VariantResult.model_validate_json(p.read_text()) for p in sorted(d.glob('*/result.json'))] if d.exists() else []
 
 @patch
@@ -98,8 +117,9 @@ def adapter(self:Executor, node_id)->str|None:
     ok = [r for r in self.results(node_id) if r.status == 'ok' and r.val is not None and 'adapter' in r.artifacts]
     if not ok: return None
     best = max(ok, key=lambda r: r.val.value if r.val.higher_is_better else -r.val.value)
-    return str(self.run_dir/best.artifacts['adapter'])
+    return str(self.rundir.file(best.artifacts['adapter']))
 
+# %% ../nbs/20_executor.ipynb #5fdb5b01
 @patch
 def jobs(self:Executor, node_id, plan, data=None, faults=None)->list:
     "The runner jobs of `plan` (one per variant, or `base` for a baseline)."
@@ -118,8 +138,6 @@ def jobs(self:Executor, node_id, plan, data=None, faults=None)->list:
     return out
 
 # %% ../nbs/20_executor.ipynb #c20a59c6
-def _rel(p, root): return str(Path(p).resolve().relative_to(Path(root).resolve()))
-
 @patch
 def _score(self:Executor, job:Job, jr:JobResult, variant:str)->VariantResult:
     "Score a job's generations with the task; write predictions, bad cases and the result."
@@ -128,10 +146,10 @@ def _score(self:Executor, job:Job, jr:JobResult, variant:str)->VariantResult:
     base = dict(variant=variant, loss_curve=fin(jr.loss_curve), eval_loss_curve=fin(jr.eval_loss_curve), time_s=jr.time_s,
                 tokens=jr.tokens, gpu_s=jr.gpu_s, ladder=jr.ladder, runtime=jr.runtime)
     for name in ('train_log.jsonl', 'child.log', 'job.json'):
-        if (out/name).exists(): arts[name.split('.')[0]] = _rel(out/name, self.run_dir)
-    if job.data: arts['data'] = _rel(job.data, self.run_dir)  # the built data; its report.json says what each step did
+        if (out/name).exists(): arts[name.split('.')[0]] = self.rundir.rel(out/name)
+    if job.data: arts['data'] = self.rundir.rel(job.data)  # the built data; its report.json says what each step did
     if jr.status != 'ok': return VariantResult(status='failed', error=f"{jr.kind}: {jr.error}", artifacts=arts, **base)
-    if jr.adapter: arts['adapter'] = _rel(jr.adapter, self.run_dir)
+    if jr.adapter: arts['adapter'] = self.rundir.rel(jr.adapter)
     shutil.rmtree(out/'checkpoints', ignore_errors=True)  # the adapter is saved; checkpoints only served a resume
     for split, path in jr.generations.items():
         rows, gen = self._eval_rows(split), {g['id']: g['prediction'] for g in read_jsonl(path)}
@@ -139,8 +157,8 @@ def _score(self:Executor, job:Job, jr:JobResult, variant:str)->VariantResult:
         scored[split] = met
         mets.update({f"{'val' if split == 'validation' else split}_{k}": v for k,v in allm.items()})
         f = 'predictions.jsonl' if split == 'validation' else f'predictions_{split}.jsonl'
-        write_jsonl(out/f, recs); arts[f.split('.')[0]] = _rel(out/f, self.run_dir)
-        if split == 'validation': (out/'bad_cases.json').write_text(json.dumps(bad, indent=1, ensure_ascii=False, default=str)); arts['bad_cases'] = _rel(out/'bad_cases.json', self.run_dir)
+        write_jsonl(out/f, recs); arts[f.split('.')[0]] = self.rundir.rel(out/f)
+        if split == 'validation': (out/'bad_cases.json').write_text(json.dumps(bad, indent=1, ensure_ascii=False, default=str)); arts['bad_cases'] = self.rundir.rel(out/'bad_cases.json')
     if jr.loss_curve: mets['final_loss'] = jr.loss_curve[-1][1]
     if jr.eval_loss_curve: mets['final_eval_loss'] = jr.eval_loss_curve[-1][1]
     if jr.steps: mets['steps'] = float(jr.steps)
@@ -164,6 +182,7 @@ def _prepare(self:Executor, node_id, plan, faults=None)->tuple:
     except TrexError as e: return fail(str(e))
     return names, done, [(n, j) for n,j in zip(names, jobs) if n not in done]
 
+# %% ../nbs/20_executor.ipynb #22005ecc
 @patch
 def run_many(self:Executor,
              items:list,             # [(node_id, plan)]
@@ -171,6 +190,7 @@ def run_many(self:Executor,
              progress:bool=True      # show a progress bar per variant
             )->dict:                 # {node_id: [VariantResult]}
     "Run several nodes' plans, all their variants through the runner in one call."
+    self.settle()
     preps = {nid: self._prepare(nid, plan, (faults or {}).get(nid)) for nid,plan in items}
     todo = [(nid, n, j) for nid,(_,_,jobs) in preps.items() for n,j in jobs]
     def finished(i, jr):
@@ -189,6 +209,7 @@ def run(self:Executor,
     "Build the plan's data, train and evaluate its variants, and return their `VariantResult`s."
     return self.run_many([(node_id, plan)], {node_id: faults} if faults else None, progress)[node_id]
 
+# %% ../nbs/20_executor.ipynb #0c06f467
 @patch
 def _save(self:Executor, node_id, r:VariantResult):
     d = self._dir(node_id, r.variant); d.mkdir(parents=True, exist_ok=True)

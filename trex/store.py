@@ -9,15 +9,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from fastcore.basics import patch
 from trex.schema import TrexError
+from trex.rundir import DB_NAME, LOCK_NAME, RunDir
 
 # %% auto #0
-__all__ = ['APP_ID', 'SCHEMA_VERSION', 'DB_NAME', 'LOCK_NAME', 'Store', 'RunLock']
+__all__ = ['APP_ID', 'SCHEMA_VERSION', 'Store', 'RunLock']
 
 # %% ../nbs/01_store.ipynb #3c7a9dfc
 APP_ID = 0x54524558  # "TREX"
 SCHEMA_VERSION = 2
-DB_NAME = 'trex.db'
-LOCK_NAME = 'trex.lock'  # held by the one process that writes the run
 
 _SCHEMA_V1 = """
 CREATE TABLE meta  (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -44,6 +43,8 @@ class Store:
     "The SQLite database of one run directory."
     def __init__(self, path, conn, readonly:bool=False): self.path,self.conn,self.readonly = Path(path),conn,readonly
     def __repr__(self): return f"Store('{self.path}'{', read-only' if self.readonly else ''})"
+    @property
+    def run(self)->RunDir: return RunDir(self.path.parent)   # the run directory this database belongs to
     def close(self): self.conn.close()
     def __enter__(self): return self
     def __exit__(self, *a): self.close()
@@ -86,7 +87,7 @@ def _connect_ro(db):
 
 def _writable(run_dir:Path)->bool:
     "Whether this process may write in `run_dir` (and to its database, when there is one)."
-    db = run_dir/DB_NAME
+    db = RunDir(run_dir).db
     return os.access(run_dir, os.W_OK | os.X_OK) and (not db.exists() or os.access(db, os.W_OK))
 
 def _ro_error(run_dir)->TrexError:
@@ -100,7 +101,7 @@ def open(cls:Store,
     "Open (and create or migrate) the database of `run_dir`."
     run_dir = Path(run_dir)
     if run_dir.exists() and not run_dir.is_dir(): raise TrexError(f"run_dir: {run_dir} is a file. Fix: pass a directory (it is created if missing), or move the file away.")
-    db = run_dir/DB_NAME
+    db = RunDir(run_dir).db
     try: ver = _check_existing(db) if db.exists() else None
     except PermissionError: raise TrexError(f"run_dir: {db} cannot be read (permission denied). Fix: run as a user who may read it, or copy the run somewhere readable.") from None
     if ver is None and not create: raise TrexError(f"run_dir: {run_dir} holds no trex run ({DB_NAME} missing). Fix: check the path, or create the run first (trex run / Session.create).")
@@ -241,7 +242,7 @@ def last_seq(self:Store)->int:
 # %% ../nbs/01_store.ipynb #e7542f72
 class RunLock:
     "One writer per run: an exclusive `flock` on `run_dir/trex.lock`, naming its holder (pid, host, since)."
-    def __init__(self, run_dir): self.path,self.fd,self.depth,self.taken_over,self._t = Path(run_dir)/LOCK_NAME,None,0,None,threading.Lock()
+    def __init__(self, run_dir): self.path,self.fd,self.depth,self.taken_over,self._t = RunDir(run_dir).lock,None,0,None,threading.Lock()
     def __repr__(self): return f"RunLock('{self.path.parent}', {'held' if self.fd is not None else 'free'})"
 
 def _holder(fd)->dict:

@@ -7,11 +7,13 @@ from __future__ import annotations
 import json, math, platform, re, time
 from enum import Enum
 from typing import Any, Literal
+from fastcore.basics import patch
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 # %% auto #0
 __all__ = ['DIRECTIONS', 'MAX_VARIANTS', 'OPEN', 'TRANSITIONS', 'TrexError', 'validate', 'Record', 'TrainConfig', 'Variant',
-           'Plan', 'Metric', 'VariantResult', 'Cause', 'Report', 'Status', 'check_transition', 'versions', 'Node']
+           'Plan', 'Metric', 'VariantResult', 'Cause', 'Report', 'Status', 'check_transition', 'versions', 'Node',
+           'best_variant']
 
 # %% ../nbs/00_schema.ipynb #04f92ba0
 class TrexError(ValueError):
@@ -38,6 +40,18 @@ class Record(BaseModel):
     model_config = ConfigDict(extra='forbid', validate_assignment=True, ser_json_inf_nan='constants')
     def __repr__(self): return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k,v in self.model_dump(exclude_defaults=True).items())})"
     def __str__(self): return repr(self)
+
+# %% ../nbs/00_schema.ipynb #c1a2b3d5
+def _short(s, n:int=60)->str:
+    "`s` on one line, cut to `n` characters with an ellipsis."
+    s = ' '.join(str(s or '').split())
+    return s if len(s) <= n else s[:n-1] + '…'
+
+def _cell(s)->str: return str(s).replace('|', '\\|').replace('\n', ' ')
+
+def _details(summary:str, body:str)->str:
+    "A folded markdown block."
+    return f"<details><summary>{summary}</summary>\n\n{body}\n\n</details>"
 
 # %% ../nbs/00_schema.ipynb #a7c3e9d1
 class TrainConfig(Record):
@@ -90,6 +104,7 @@ class Variant(Record):
     config: TrainConfig = TrainConfig()
     note: str = ''
 
+# %% ../nbs/00_schema.ipynb #e4d1c2b7
 class Plan(Record):
     "What one node does: a direction, a goal, a data recipe and its training variants (none for a baseline, else 1 to 5)."
     direction: str = Field(json_schema_extra={'enum': list(DIRECTIONS)})   # the JSON schema lists what `_dir` accepts
@@ -120,11 +135,27 @@ class Plan(Record):
         if len(set(names))!=len(names): raise ValueError(f"variant names must be unique, got {names}")
         return self
 
-    @property
-    def summary(self)->str:
-        "One line: direction, goal and the variants' names."
-        vs = ', '.join(o.name for o in self.variants)
-        return f"{self.direction}: {self.goal or self.rationale}".strip(': ') + (f" [{vs}]" if vs else '')
+# %% ../nbs/00_schema.ipynb #e4d1c2b9
+@patch(as_prop=True)
+def summary(self:Plan)->str:
+    "One line: direction, goal and the variants' names."
+    vs = ', '.join(o.name for o in self.variants)
+    head = f"{self.direction}: {self.goal or self.rationale}".strip(': ')
+    return head + (f" [{vs}]" if vs else '')
+
+@patch
+def __repr__(self:Plan): return f"Plan({_short(self.summary, 110)})"
+
+# %% ../nbs/00_schema.ipynb #f0a1b2c4
+def _recipe_md(recipe:list)->str:
+    "A recipe as a numbered markdown list of its steps."
+    return '\n'.join(f"{i+1}. `{_cell(json.dumps(op, default=str))}`" for i,op in enumerate(recipe)) or 'no recipe steps'
+
+@patch
+def _repr_markdown_(self:Plan)->str:
+    vs = '\n'.join(f"- `{v.name}`: `{v.config!r}`" + (f" ({v.note})" if v.note else '') for v in self.variants)
+    why = f"**why**: {self.rationale}\n\n" if self.rationale and self.goal else ''
+    return f"**{self.direction}**: {self.goal or self.rationale}\n\n" + _details('recipe and variants', why + _recipe_md(self.recipe) + '\n\n' + (vs or 'no variants (the base model)'))
 
 # %% ../nbs/00_schema.ipynb #dc50b04b
 class Metric(Record):
@@ -138,7 +169,22 @@ class Metric(Record):
     def __str__(self):
         ci = f" [{self.ci_low:.3f}, {self.ci_high:.3f}]" if self.ci_low is not None and self.ci_high is not None else ''
         return f"{self.name}={self.value:.3f}{ci}"
+    def __repr__(self): return f"Metric({self}" + (f", n={self.n}" if self.n is not None else '') + ('' if self.higher_is_better else ', lower is better') + ')'
 
+# %% ../nbs/00_schema.ipynb #dc50b04e
+@patch(as_prop=True)
+def key(self:Metric)->float:
+    "The value signed so that larger is better."
+    return self.value if self.higher_is_better else -self.value
+
+@patch(as_prop=True)
+def lcb(self:Metric)->float:
+    "The pessimistic end of the interval, signed like `key` (the value when there is no interval)."
+    b = self.ci_low if self.higher_is_better else self.ci_high
+    if b is None: return self.key
+    return b if self.higher_is_better else -b
+
+# %% ../nbs/00_schema.ipynb #b7e6d5c4
 class VariantResult(Record):
     "What one training variant produced (or why it failed)."
     variant: str
@@ -163,6 +209,21 @@ class VariantResult(Record):
         if self.status=='failed' and not self.error: raise ValueError("a failed result needs an `error` saying why")
         return self
 
+# %% ../nbs/00_schema.ipynb #a9b8c7d7
+@patch
+def __repr__(self:VariantResult):
+    what = str(self.val) if self.status=='ok' else _short(self.error, 60)
+    return f"VariantResult({self.variant} {self.status} {what})"
+
+@patch
+def _repr_markdown_(self:VariantResult)->str:
+    head = f"**{self.variant}** {self.status}: " + (str(self.val) if self.status=='ok' else _short(self.error, 200))
+    rows = [('test', self.test), ('time', f"{self.time_s:.1f} s"), ('tokens', self.tokens), ('GPU', f"{self.gpu_s:.0f} s"),
+            ('cost', f"${self.usd:.2f}"), ('metrics', self.metrics or None), ('artifacts', self.artifacts or None),
+            ('runtime', self.runtime or None), ('ladder', ', '.join(self.ladder) or None)]
+    body = '\n'.join(f"- {k}: {_cell(v)}" for k,v in rows if v is not None)
+    return head + '\n\n' + _details('details', body)
+
 # %% ../nbs/00_schema.ipynb #5254c050
 class Cause(Record):
     "A group of bad cases attributed to one cause."
@@ -177,6 +238,22 @@ class Report(Record):
     causes: list[Cause] = []
     comparison: str = ''
     conclusions: list[str] = []
+
+# %% ../nbs/00_schema.ipynb #d3c2b1a0
+@patch
+def __repr__(self:Cause): return f"Cause({self.cause} x{self.count}" + (f": {_short(self.fix, 50)}" if self.fix else '') + ')'
+
+@patch
+def __repr__(self:Report):
+    cs = ', '.join(f"{c.cause} x{c.count}" for c in self.causes[:3]) + (', …' if len(self.causes) > 3 else '')
+    parts = [_short(self.summary, 50) or 'no summary', f"causes: {cs}" if cs else '', f"{len(self.conclusions)} conclusions" if self.conclusions else '']
+    return f"Report({'; '.join(o for o in parts if o)})"
+
+@patch
+def _repr_markdown_(self:Report)->str:
+    cs = '\n'.join(f"- **{c.cause}** ({c.count}): {c.fix}" + ''.join(f"\n  - `{_cell(_short(e, 120))}`" for e in c.examples) for c in self.causes)
+    body = '\n\n'.join(o for o in (cs, self.comparison, '\n'.join(f"- {o}" for o in self.conclusions)) if o)
+    return (self.summary or 'no summary') + ('\n\n' + _details('causes and conclusions', body) if body else '')
 
 # %% ../nbs/00_schema.ipynb #16d8a8e3
 class Status(str, Enum):
@@ -211,6 +288,7 @@ def versions()->dict:
         except md.PackageNotFoundError: pass
     return res
 
+# %% ../nbs/00_schema.ipynb #e77f77f1
 class Node(Record):
     "One experiment round of the search: a plan, its variants' results, and the search statistics."
     id: str = Field(max_length=64, pattern=_NAME)
@@ -231,16 +309,59 @@ class Node(Record):
     versions: dict[str, str] = Field(default_factory=versions)
     _run_dir: str|None = PrivateAttr(None)   # the run directory a tree loaded it from (not stored)
 
-    @property
-    def best_result(self)->VariantResult|None:
-        "The ok variant with the best validation score."
-        ok = [r for r in self.results if r.status=='ok' and r.val is not None]
-        if not ok: return None
-        sign = 1 if ok[0].val.higher_is_better else -1
-        return max(ok, key=lambda r: sign*r.val.value)
+# %% ../nbs/00_schema.ipynb #e77f77f3
+def best_variant(results:list,    # the `VariantResult`s of one node
+                 need:str=None,   # an artifact the result must have, e.g. 'adapter'
+                 by:str='value',  # 'value' (the point estimate) or 'lcb' (the pessimistic end of the interval)
+                )->VariantResult|None:
+    "The ok result with the best validation metric in its direction, or None when none is ok."
+    if by not in ('value', 'lcb'): raise TrexError(f"best_variant: by={by!r}. Fix: use by='value' or by='lcb'.")
+    ok = [r for r in results if r.status=='ok' and r.val is not None and (need is None or need in r.artifacts)]
+    return max(ok, key=lambda r: r.val.key if by=='value' else r.val.lcb, default=None)
 
-    @property
-    def score(self)->float|None:
-        "The best variant's validation score (raw, not normalised)."
-        b = self.best_result
-        return None if b is None else b.val.value
+@patch(as_prop=True)
+def best_result(self:Node)->VariantResult|None:
+    "The ok variant with the best validation score (`best_variant`)."
+    return best_variant(self.results)
+
+@patch(as_prop=True)
+def score(self:Node)->float|None:
+    "The best variant's validation score (raw, not normalised)."
+    b = self.best_result
+    return None if b is None else b.val.value
+
+# %% ../nbs/00_schema.ipynb #e1f2a3b5
+def _vline(n:Node)->str:
+    "Each variant of `n` as `name=score`, the best starred."
+    rs, b = {r.variant: r for r in n.results}, n.best_result
+    names = [v.name for v in n.plan.variants] + [k for k in rs if k not in {v.name for v in n.plan.variants}]
+    def one(k):
+        r = rs.get(k)
+        if r is None: return f"{k}=?"
+        return f"{k}{'*' if r is b else ''}=" + (f"{r.val.value:.3f}" if r.status=='ok' else 'failed')
+    return ', '.join(one(k) for k in names)
+
+@patch
+def __repr__(self:Node):
+    b = self.best_result
+    vs = _vline(self)
+    return f"Node({self.id} {self.status} {self.plan.direction}: {b.val if b else 'no score'}" + (f"; {vs}" if vs else '') + ')'
+
+# %% ../nbs/00_schema.ipynb #e1f2a3b8
+def _vtable(n:Node)->str:
+    "The variants of `n` as a markdown table."
+    rs = {r.variant: r for r in n.results}
+    rows = ['| variant | status | validation | test |', '|---|---|---|---|']
+    for k in [v.name for v in n.plan.variants] + [k for k in rs if k not in {v.name for v in n.plan.variants}]:
+        r = rs.get(k)
+        if r is None: rows.append(f"| {k} | not run | | |"); continue
+        val = r.val if r.status=='ok' else _short(r.error, 80)
+        rows.append(f"| {k}{' ★' if r is n.best_result else ''} | {r.status} | {_cell(val)} | {_cell(r.test or '')} |")
+    return '\n'.join(rows)
+
+@patch
+def _repr_markdown_(self:Node)->str:
+    stats = f"- parent: {self.parent or 'none (the root)'}\n- reward: {self.reward}, visits: {self.visits}, value: {self.value:.3f}"
+    notes = ''.join(f"\n- note: {_cell(o)}" for o in self.notes) + ''.join(f"\n- insight: {_cell(o)}" for o in self.insights)
+    rep = f"\n\n**report**: {self.report._repr_markdown_()}" if self.report else ''
+    return f"`{repr(self)}`\n\n{_vtable(self)}\n\n" + _details('plan, report, search', self.plan._repr_markdown_() + rep + '\n\n' + stats + notes)

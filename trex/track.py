@@ -65,10 +65,10 @@ def tb_dir(run_dir, node_id:str=None, variant:str=None)->Path:
     return d if node_id is None else d/str(node_id) if variant is None else d/str(node_id)/str(variant)
 
 # %% ../nbs/33_track.ipynb #fbf44824
-def trainer_kwargs(track,          # the trackers (see `check_track`)
-                   run_dir,        # the run directory
-                   node_id:str,    # the node
-                   variant:str     # the variant
+def trainer_kwargs(track,               # the trackers (see `check_track`)
+                   run_dir=None,        # the run directory
+                   node_id:str=None,    # the node
+                   variant:str=None     # the variant
                   )->dict:         # extra kwargs for transformers.TrainingArguments
     "The `TrainingArguments` that report a variant's training to the trackers: report_to, run_name, project."
     ts = check_track(track)
@@ -82,12 +82,13 @@ def _run_id(name:str)->str:
     import hashlib
     return _slug(name).replace('.', '-')[-40:].strip('-') + '-' + hashlib.sha1(name.encode()).hexdigest()[:8]
 
-def tracker_env(track, run_dir, node_id:str, variant:str,
+def tracker_env(track, run_dir=None, node_id:str=None, variant:str=None,
                 env=None         # the environment whose own settings (WANDB_PROJECT, MLFLOW_EXPERIMENT_NAME) win
                )->dict:          # variable -> value
     "The environment variables the trackers read for a variant: TensorBoard's folder, W&B's project, group and run, MLflow's experiment and tags."
-    ts, n, env = check_track(track, env), names(run_dir, node_id, variant), os.environ if env is None else env
-    out = {}
+    ts, env, out = check_track(track, env), os.environ if env is None else env, {}
+    if not ts: return out
+    n = names(run_dir, node_id, variant)
     if 'tensorboard' in ts: out['TENSORBOARD_LOGGING_DIR'] = str(tb_dir(Path(run_dir).resolve(), node_id, variant))
     if 'wandb' in ts: out.update(WANDB_PROJECT=env.get('WANDB_PROJECT') or n['project'], WANDB_RUN_GROUP=n['group'],
                                  WANDB_RUN_ID=_run_id(n['name']), WANDB_RESUME='allow', WANDB_DIR=str(Path(run_dir).resolve()))
@@ -97,7 +98,7 @@ def tracker_env(track, run_dir, node_id:str, variant:str,
 
 # %% ../nbs/33_track.ipynb #fd17fd4f
 @contextmanager
-def tracking(track, run_dir, node_id:str, variant:str):
+def tracking(track=None, run_dir=None, node_id:str=None, variant:str=None):
     "Set the trackers' environment for a variant's training (restored on exit); yields `trainer_kwargs`."
     kw, env = trainer_kwargs(track, run_dir, node_id, variant), tracker_env(track, run_dir, node_id, variant)
     old = {k: os.environ.get(k) for k in env}

@@ -63,7 +63,16 @@ def from_settings(cls:Notifier, s:dict|None, url:str=None, timeout:float=10.)->N
     if s.get('webhook') and not n.url: _log.warning("notify: this run notifies through a webhook, but TREX_NOTIFY_URL is not set; set it to be told when the run needs you")
     return n
 
-# %% ../nbs/34_notify.ipynb #9b437f3e
+# %% ../nbs/34_notify.ipynb #85f721f3
+@patch(cls_method=True)
+def of(cls:Notifier, x=None)->Notifier:
+    "A `Notifier` from a Notifier, a webhook URL, False (off) or None (TREX_NOTIFY_URL, if set)."
+    if isinstance(x, Notifier): return x
+    if x is False: n = cls.__new__(cls); n.url, n.command, n.timeout, n._sent = None, None, 10., set(); return n
+    if x is None or isinstance(x, str): return cls(url=x)
+    raise TrexError(f"notify: {type(x).__name__} is not a notifier. Fix: pass a trex.notify.Notifier, a webhook URL, or False.")
+
+# %% ../nbs/34_notify.ipynb #51e1a1de
 @patch
 def message(self:Notifier, event:str, run_dir, node_id, text:str)->str:
     "The one line sent for `event`."
@@ -75,7 +84,7 @@ def slack_text(s:str)->str:
     "`s` escaped for Slack's `text` (&, <, >)."
     return s.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')
 
-# %% ../nbs/34_notify.ipynb #b7f90b69
+# %% ../nbs/34_notify.ipynb #c610b1b5
 @patch
 def _post(self:Notifier, msg:str)->bool:
     "POST Slack's JSON to the webhook; False (and one logged line) when it fails."
@@ -88,7 +97,7 @@ def _post(self:Notifier, msg:str)->bool:
     except Exception as e: why = f"{type(e).__name__}: {getattr(e, 'reason', None) or e}"
     _log.warning(f"notify: the webhook at {host} failed ({why}); the run goes on"); return False
 
-# %% ../nbs/34_notify.ipynb #a158d18f
+# %% ../nbs/34_notify.ipynb #ee655043
 @patch
 def _run(self:Notifier, msg:str, event:str, run_dir, node_id)->bool:
     "Run the command with the message; False (and one logged line) when it fails."
@@ -101,7 +110,7 @@ def _run(self:Notifier, msg:str, event:str, run_dir, node_id)->bool:
         why = f"exit status {p.returncode}" + (f": {p.stderr.decode(errors='replace').strip().splitlines()[-1][:200]}" if p.stderr.strip() else '')
     _log.warning(f"notify: the command {self.command[0]} failed ({why}); the run goes on"); return False
 
-# %% ../nbs/34_notify.ipynb #c1f566ce
+# %% ../nbs/34_notify.ipynb #696181f4
 @patch
 def send(self:Notifier,
          event:str,      # 'gate', 'failed', 'budget' or 'done'

@@ -38,8 +38,9 @@ class Notifier:
     def __init__(self,
                  url:str=None,        # the webhook (default: TREX_NOTIFY_URL); never stored in the run
                  command=None,        # a command (string or argv list) run with the message as its last argument
-                 timeout:float=10.):  # seconds a webhook or a command may take
-        self.url, self.command, self.timeout = _url(url or os.environ.get('TREX_NOTIFY_URL')), _cmd(command), timeout
+                 timeout:float=10.,   # seconds a webhook or a command may take
+                 env:bool=True):      # read TREX_NOTIFY_URL when no `url` is given
+        self.url, self.command, self.timeout = _url(url or (os.environ.get('TREX_NOTIFY_URL') if env else None)), _cmd(command), timeout
         self._sent = set()
     @property
     def on(self)->bool: return bool(self.url or self.command)
@@ -68,7 +69,7 @@ def from_settings(cls:Notifier, s:dict|None, url:str=None, timeout:float=10.)->N
 def of(cls:Notifier, x=None)->Notifier:
     "A `Notifier` from a Notifier, a webhook URL, False (off) or None (TREX_NOTIFY_URL, if set)."
     if isinstance(x, Notifier): return x
-    if x is False: n = cls.__new__(cls); n.url, n.command, n.timeout, n._sent = None, None, 10., set(); return n
+    if x is False: return cls(env=False)
     if x is None or isinstance(x, str): return cls(url=x)
     raise TrexError(f"notify: {type(x).__name__} is not a notifier. Fix: pass a trex.notify.Notifier, a webhook URL, or False.")
 

@@ -5,14 +5,14 @@
 # %% ../nbs/10_models.ipynb #c2992494
 from __future__ import annotations
 import hashlib, importlib.util, json, os, random, re
-from dataclasses import dataclass, field
 from pathlib import Path
+from fastcore.basics import patch
 from trex.schema import TrexError
 from trex import extras
 
 # %% auto #0
 __all__ = ['CHATML', 'SPECIALS', 'need', 'cache_dir', 'check_model', 'tiny_model', 'smollm2', 'resolve_model', 'has_cuda',
-           'pick_method', 'Score', 'bootstrap_ci', 'ToyTask', 'toy_task']
+           'pick_method', 'ToyTask', 'toy_task']
 
 # %% ../nbs/10_models.ipynb #7bdc56de
 def need(*mods):
@@ -23,8 +23,7 @@ def cache_dir()->Path:
     "trex's cache folder for converted and tiny models (`TREX_CACHE`, else `~/.cache/trex`)."
     return Path(os.environ.get('TREX_CACHE') or Path.home()/'.cache'/'trex')
 
-
-
+# %% ../nbs/10_models.ipynb #7bdc56e1
 def check_model(m:str)->str:
     "`m` when the Executor can load it: 'tiny', 'smollm2', a model folder or a hub id."
     if not isinstance(m, str) or not m.strip(): raise TrexError(f"model: {m!r} is not a model. Fix: pass 'tiny', 'smollm2', a model folder or a hub id (org/name).")
@@ -142,29 +141,6 @@ def pick_method(method:str='auto')->str:
     if method != 'auto': raise TrexError(f"method: unknown {method!r}. Fix: use auto, lora or qlora.")
     return 'qlora' if has_cuda() and importlib.util.find_spec('bitsandbytes') else 'lora'
 
-# %% ../nbs/10_models.ipynb #c8ad0f1f
-@dataclass
-class Score:
-    "A task's score: the metric's value, its bootstrap interval and the per-example scores."
-    name: str
-    value: float
-    ci: tuple
-    per_example: list
-    metrics: dict = field(default_factory=dict)
-
-def bootstrap_ci(per_example,        # one score per example
-                 n_boot:int=1000,    # bootstrap resamples
-                 seed:int=0,         # resampling seed
-                 alpha:float=0.05    # 1 - confidence level
-                )->tuple:            # (low, high) of the mean
-    "Percentile bootstrap interval of the mean of `per_example`."
-    import numpy as np
-    x = np.asarray(per_example, dtype=float)
-    if len(x) == 0: return (float('nan'), float('nan'))
-    r = np.random.default_rng(seed)
-    means = x[r.integers(0, len(x), (n_boot, len(x)))].mean(1)
-    return (float(np.quantile(means, alpha/2)), float(np.quantile(means, 1-alpha/2)))
-
 # %% ../nbs/10_models.ipynb #f7e96aac
 class ToyTask:
     "Two-digit addition as a chat task: a stand-in that follows ftbench's Task protocol."
@@ -189,14 +165,20 @@ class ToyTask:
     def target(self, row): return row['answer']
     def reference(self, row): return row['answer']
     def text_fields(self, row): return [row['question']]
-    def extract(self, text):
-        m = re.search(r'-?\d+', text or '')
-        return m.group(0) if m else ''
-    def score(self, preds, refs, n_boot=1000, seed=0):
-        "Exact match of the extracted answers, with a bootstrap interval."
-        per = [float(self.extract(p) == str(r)) for p,r in zip(preds, refs)]
-        value = sum(per)/max(len(per), 1)
-        return Score('exact_match', value, bootstrap_ci(per, n_boot, seed), per, {'exact_match': value})
+
+# %% ../nbs/10_models.ipynb #f7e96aa2
+@patch
+def extract(self:ToyTask, text):
+    "The first integer in `text` ('' when there is none)."
+    m = re.search(r'-?\d+', text or '')
+    return m.group(0) if m else ''
+
+@patch
+def score(self:ToyTask, preds, refs, n_boot=1000, seed=0):
+    "Exact match of the extracted answers, with ftbench's bootstrap interval."
+    from ftbench.scoring import make_score
+    per = [float(self.extract(p) == str(r)) for p,r in zip(preds, refs)]
+    return make_score('exact_match', per, n_boot=n_boot, seed=seed)
 
 def toy_task(**kw)->ToyTask:
     "A `ToyTask` (two-digit addition)."

@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any, Literal
 from pydantic import Field
 from trex.schema import Record, TrainConfig, TrexError, validate
-from trex.models import need, pick_method
+from trex.models import has_cuda, need, pick_method
+from trex.quiet import child_env, mode, say
 
 # %% auto #0
-__all__ = ['Job', 'JobResult', 'run_job', 'main', 'next_rung', 'Runner', 'LocalRunner']
+__all__ = ['Job', 'JobResult', 'run_job', 'main', 'next_rung', 'Runner', 'LocalRunner', 'method_note', 'job_notes']
 
 # %% ../nbs/14_runners.ipynb #5349dc53
 class Job(Record):
@@ -126,9 +127,10 @@ class Runner:
             progress:bool=True,  # a progress bar per job
             done=None)->list:    # `done(i, result)` as each job finishes (results are saved as they come)
         "Run `jobs`, one after another here; a cluster runner runs them at once."
-        res = []
+        res, jobs = [], [validate(Job, j, 'job') for j in jobs]
+        self.tell(jobs)
         for i,j in enumerate(jobs):
-            res.append(self.run_one(validate(Job, j, 'job'), progress))
+            res.append(self.run_one(j, progress))
             if done: done(i, res[-1])
         return res
     def run_one(self, job, progress=True)->JobResult: raise NotImplementedError
@@ -140,21 +142,37 @@ class LocalRunner(Runner):
                  resumes:int=2,           # restarts after a kill by a signal
                  python:str=None,         # interpreter for the children
                  threads:int|None=None,   # CPU threads per child (OMP_NUM_THREADS); None: torch's default
-                 poll_s:float=0.5):       # how often the parent checks the child
+                 poll_s:float=0.5,        # how often the parent checks the child
+                 verbose:bool|None=None): # the children's libraries talk, their log copied to stderr (True) or not (False); None: as `trex.quiet.mode()` says
         self.timeout_s,self.resumes,self.python,self.threads,self.poll_s = timeout_s,resumes,python or sys.executable,threads,poll_s
+        self.verbose = verbose
     def __repr__(self): return f"LocalRunner(timeout_s={self.timeout_s}, resumes={self.resumes})"
 
 # %% ../nbs/14_runners.ipynb #b8de8676
 from fastcore.basics import patch
 
-def _env(threads=None):
-    "The children's environment: trex importable, tokenizers single-threaded, `threads` CPU threads."
+def _env(threads=None, verbose:bool|None=None):
+    "The children's environment: trex importable, tokenizers single-threaded, `threads` CPU threads; other libraries quiet (`verbose` False) or not (True)."
     import trex
     root = str(Path(trex.__file__).resolve().parent.parent)
     pp = os.environ.get('PYTHONPATH')
     env = {k: v for k,v in os.environ.items() if k != 'IN_TEST'}  # nbdev_test's flag would stop the child's main()
     if threads: env['OMP_NUM_THREADS'] = env['MKL_NUM_THREADS'] = str(threads)
+    if verbose is not None: env = child_env(verbose, env)
     return dict(env, PYTHONPATH=root + (os.pathsep + pp if pp else ''), TOKENIZERS_PARALLELISM='false', TREX_PARENT_PID=str(os.getpid()))
+
+class _Tail:
+    "Copies what a child writes to its log onto our stderr (verbose only)."
+    def __init__(self, log, on): self.log,self.on,self.pos = log,on,log.stat().st_size if log.exists() else 0
+    def copy(self):
+        if not self.on or not self.log.exists(): return
+        with open(self.log, 'rb') as f: f.seek(self.pos); b = f.read(); self.pos = f.tell()
+        if b: sys.stderr.write(b.decode(errors='replace')); sys.stderr.flush()
+
+@patch(as_prop=True)
+def loud(self:LocalRunner)->bool|None:
+    "Whether the children's libraries talk: `verbose`, else as the `quiet()` block in effect says (None: no block, the environment as it is)."
+    return self.verbose if self.verbose is not None else {'quiet': False, 'verbose': True}.get(mode())
 
 class _Bar:
     "A tqdm bar over a job's training steps, fed from its `train_log.jsonl`."
@@ -182,20 +200,20 @@ def _launch(self:LocalRunner, job:Job, progress:bool=True)->dict:
     out = Path(job.out); out.mkdir(parents=True, exist_ok=True)
     (out/'child.json').unlink(missing_ok=True)
     (out/'job.json').write_text(job.model_dump_json(indent=1))
-    bar, t0 = _Bar(job, progress), time.time()
+    bar, echo, t0 = _Bar(job, progress), _Tail(out/'child.log', self.loud is True), time.time()
     with open(out/'child.log', 'ab') as log:
         p = subprocess.Popen([self.python, '-m', 'trex.runners', str(out/'job.json')], stdout=log, stderr=subprocess.STDOUT,
-                             env=_env(self.threads), start_new_session=True)
+                             env=_env(self.threads, self.loud), start_new_session=True)
         try:
             while p.poll() is None:
                 if time.time() - t0 > self.timeout_s:
                     os.killpg(p.pid, signal.SIGKILL); p.wait()
                     bar.close()
                     return dict(id=job.id, status='failed', kind='timeout', error=f"timeout: no result after {self.timeout_s:g} s; the process group was killed", time_s=time.time()-t0)
-                bar.update(); time.sleep(self.poll_s)
+                bar.update(); echo.copy(); time.sleep(self.poll_s)
         except BaseException:  # an interrupted kernel takes its children with it
             os.killpg(p.pid, signal.SIGKILL); p.wait(); raise
-    bar.close()
+    bar.close(); echo.copy()
     if (out/'child.json').exists(): return json.loads((out/'child.json').read_text())
     tail = (out/'child.log').read_bytes()[-1500:].decode(errors='replace')
     if p.returncode < 0: return dict(id=job.id, status='failed', kind='killed', signal=-p.returncode, error=f"killed by signal {-p.returncode}", time_s=time.time()-t0)
@@ -222,3 +240,34 @@ def run_one(self:LocalRunner, job:Job, progress:bool=True)->JobResult:
     cuda = pick_method('auto') == 'qlora' or r.get('peak_gib') is not None
     dt = time.time() - t0
     return JobResult(**keep, ladder=ladder, time_s=dt, gpu_s=dt if cuda else 0., config=job.config)
+
+# %% ../nbs/14_runners.ipynb #16bc7839
+def method_note(method:str='auto')->str: # the config's `method`
+    "Which adapter method trains here, and why."
+    m = pick_method(method)
+    if method != 'auto': return f"training: {m.upper() if m=='qlora' else 'LoRA'}, as the config asks"
+    if m == 'qlora': return "training: QLoRA (4-bit nf4 base): a CUDA GPU and bitsandbytes are here"
+    if has_cuda(): return "training: LoRA: CUDA is here but bitsandbytes is not (pip install bitsandbytes for QLoRA, a 4-bit base)"
+    return "training: LoRA on the CPU: no CUDA GPU here (QLoRA needs one, with bitsandbytes)"
+
+def _owner(adapter:str)->str:
+    "'n1/lr1e-4' for an adapter under a run's nodes/n1/lr1e-4/, else the path."
+    p = Path(adapter).parts
+    return '/'.join(p[p.index('nodes')+1:][:2]) if 'nodes' in p[:-2] else str(adapter)
+
+def job_notes(jobs:list)->list: # `Job`s
+    "One line per silent fact of `jobs`: how they train and which adapter they start from."
+    tr = [validate(Job, j, 'job') for j in jobs]; tr = [j for j in tr if j.data and j.config]
+    if not tr: return []
+    warm = {}
+    for j in tr:
+        if j.init_adapter: warm.setdefault(_owner(j.init_adapter), []).append(j.id)
+    return [method_note(tr[0].config.method)] + [f"warm start: {', '.join(ids)} continue{'s'*(len(ids)==1)} from the adapter of {a}" for a,ids in warm.items()]
+
+@patch
+def tell(self:Runner, jobs:list):
+    "Say `job_notes(jobs)` (the method line once per runner)."
+    said = self.__dict__.setdefault('_said', set())
+    for l in job_notes(jobs):
+        if l.startswith('training:') and l in said: continue
+        said.add(l); say(l)

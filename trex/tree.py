@@ -7,6 +7,7 @@ from __future__ import annotations
 import json, math, random, re, time
 from collections import Counter
 from pathlib import Path
+from typing import Literal
 import networkx as nx
 from fastcore.basics import patch
 from pydantic import Field
@@ -14,11 +15,12 @@ from trex.schema import *
 from trex.store import Store
 
 # %% auto #0
-__all__ = ['PIN', 'Reward', 'SearchTree', 'Policy', 'UCT', 'Greedy', 'Sequential', 'RandomPolicy', 'recipe_text', 'fact_text']
+__all__ = ['PIN', 'Reward', 'SearchTree', 'separated', 'Policy', 'UCT', 'Greedy', 'Sequential', 'RandomPolicy', 'recipe_text',
+           'fact_text', 'cfg_diff']
 
 # %% ../nbs/02_tree.ipynb #b738912d
 class Reward(Record):
-    "Normalises a raw score between the base model's score and a reference score."
+    "Normalises a node's credited score between the base model's score and a reference score."
     base: float|None = None
     ref: float = 1.0
     higher_is_better: bool = True
@@ -26,6 +28,8 @@ class Reward(Record):
     lo: float = -1.0
     hi: float = 2.0
     fail: float = 0.0
+    read: Literal['lcb', 'value'] = 'lcb'   # a node is credited with its best variant's lower confidence bound, or its point score
+    separate: bool = False                  # a child's reward differs from its parent's only when their intervals separate
 
     def __call__(self, score:float|None)->float:
         if score is None: return self.fail
@@ -34,6 +38,11 @@ class Reward(Record):
         sign = 1 if self.higher_is_better else -1
         if sign*span < self.min_span: span = sign*self.min_span
         return min(self.hi, max(self.lo, (score - self.base)/span))
+
+    def credit(self, m:Metric|None)->float|None:
+        "The raw score a metric is credited with: the pessimistic end of its interval (`read='lcb'`), or its value."
+        if m is None: return None
+        return m.value if self.read == 'value' else (m.lcb if m.higher_is_better else -m.lcb)
 
 # %% ../nbs/02_tree.ipynb #68d9fe25
 PIN = 1e6  # a priority at or above this pins a node: it stays first until unpinned
@@ -204,9 +213,14 @@ def update(self:SearchTree, nid, **kw)->Node:
     return n2
 
 # %% ../nbs/02_tree.ipynb #d41e9728
+def separated(a:Metric, b:Metric)->bool:
+    "True when the intervals of `a` and `b` do not overlap (False when either has none)."
+    if None in (a.ci_low, a.ci_high, b.ci_low, b.ci_high): return False
+    return a.ci_low > b.ci_high or a.ci_high < b.ci_low
+
 @patch
 def set_reward(self:SearchTree, **kw)->Reward:
-    "Set the reward normalisation (base, ref, higher_is_better, min_span, lo, hi, fail)."
+    "Set the reward normalisation (base, ref, higher_is_better, min_span, lo, hi, fail, read, separate)."
     r = validate(Reward, {**self.reward.model_dump(), **kw}, 'reward')
     self.store.set_meta('reward', r.model_dump()); self.reward = r
     return r
@@ -224,9 +238,13 @@ def record(self:SearchTree,
         if names and r.variant not in names: raise TrexError(f"results[{i}].variant: {r.variant!r} is not a variant of node {nid}'s plan ({', '.join(names)}). Fix: name results after the plan's variants.")
     status = Status.done if any(r.status=='ok' for r in results) else Status.failed
     n = n.model_copy(update=dict(results=results, status=status))
-    if n.parent is None and self.reward.base is None and n.score is not None:
-        self.set_reward(base=n.score, higher_is_better=n.best_result.val.higher_is_better)
-    reward = self.reward(n.score)
+    b = best_variant(results, by=self.reward.read)
+    if n.parent is None and self.reward.base is None and b is not None:
+        self.set_reward(base=self.reward.credit(b.val), higher_is_better=b.val.higher_is_better)
+    reward = self.reward(self.reward.credit(b.val) if b else None)
+    if self.reward.separate and b is not None and n.parent is not None:
+        p = self.nodes[n.parent]; pb = best_variant(p.results, by=self.reward.read)
+        if pb is not None and p.reward is not None and not separated(b.val, pb.val): reward = p.reward
     now,changed = time.time(),[]
     for a in self.path(nid)[:-1] + [n]:
         changed.append(a.model_copy(update=dict(visits=a.visits+1, value=a.value+reward, updated=now,
@@ -394,9 +412,11 @@ def fact_text(s, n:int=240)->str:
 
 
 # %% ../nbs/02_tree.ipynb #0b7645ea
-def _cfg_diff(c:TrainConfig)->str:
+def cfg_diff(c:TrainConfig)->str:
+    "The settings of `c` that differ from the defaults, as `k=v, ...` ('defaults' when none)."
     d = c.model_dump(exclude_defaults=True)
     return ', '.join(f'{k}={v}' for k,v in d.items()) or 'defaults'
+_cfg_diff = cfg_diff   # the old private name, until trex.researcher imports cfg_diff
 
 def _note_line(o)->str:
     "A note: a fact the system recorded (`system: ...`, or a failed planning), else a person's."
@@ -412,7 +432,7 @@ def _entry(n:Node, level:int, tag='')->str:
     lines = [f"{head}: {what} ({sc})"]
     b = n.best_result
     if level==1:
-        if b: lines.append(f"  best: {b.variant} ({_cfg_diff(next((v.config for v in n.plan.variants if v.name==b.variant), TrainConfig()))})")
+        if b: lines.append(f"  best: {b.variant} ({cfg_diff(next((v.config for v in n.plan.variants if v.name==b.variant), TrainConfig()))})")
         if n.report and n.report.conclusions: lines.append(f"  concluded: {n.report.conclusions[0]}")
         return '\n'.join(lines)
     if n.plan.rationale and n.plan.goal: lines.append(f"  why: {n.plan.rationale}")
@@ -421,7 +441,7 @@ def _entry(n:Node, level:int, tag='')->str:
     for v in n.plan.variants:
         r = rs.get(v.name)
         out = 'not run' if r is None else (f"{r.val}" if r.status=='ok' else f"failed: {fact_text(r.error)}")
-        lines.append(f"  variant {v.name} ({_cfg_diff(v.config)}): {out}")
+        lines.append(f"  variant {v.name} ({cfg_diff(v.config)}): {out}")
     if n.report:
         for c in n.report.causes: lines.append(f"  bad cases: {c.count} x {c.cause}" + (f" (fix: {c.fix})" if c.fix else ''))
         for c in n.report.conclusions: lines.append(f"  concluded: {c}")

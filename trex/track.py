@@ -11,8 +11,8 @@ from trex.extras import need
 from trex.schema import Plan, TrexError, VariantResult, validate
 
 # %% auto #0
-__all__ = ['TRACKERS', 'check_track', 'names', 'tb_dir', 'trainer_kwargs', 'tracker_env', 'tracking', 'flat_params', 'log_result',
-           'result_params', 'result_metrics', 'log_node']
+__all__ = ['TRACKERS', 'check_track', 'tracker_names', 'tb_dir', 'trainer_kwargs', 'tracker_env', 'tracking', 'flat_params',
+           'log_result', 'result_params', 'result_metrics', 'log_node']
 
 # %% ../nbs/33_track.ipynb #341a02ec
 TRACKERS = {'tensorboard': 'tensorboard', 'trackio': 'trackio', 'wandb': 'wandb', 'mlflow': 'mlflow'}   # name -> module
@@ -51,7 +51,7 @@ def check_track(track=None,   # a tracker's name, several ('tensorboard,wandb' o
 # %% ../nbs/33_track.ipynb #89b127c9
 def _slug(s)->str: return re.sub(r'[^A-Za-z0-9_.\-]+', '-', str(s)).strip('-') or 'run'
 
-def names(run_dir,      # the run directory
+def tracker_names(run_dir,      # the run directory
           node_id:str,  # the node, e.g. 'n3'
           variant:str   # the variant, e.g. 'lr3e-4'
          )->dict:       # project, group, name
@@ -73,7 +73,7 @@ def trainer_kwargs(track,               # the trackers (see `check_track`)
     "The `TrainingArguments` that report a variant's training to the trackers: report_to, run_name, project."
     ts = check_track(track)
     if not ts: return dict(report_to='none')
-    n = names(run_dir, node_id, variant)
+    n = tracker_names(run_dir, node_id, variant)
     return dict(report_to=ts, run_name=n['name'], project=n['project'])
 
 # %% ../nbs/33_track.ipynb #81f1dbb4
@@ -88,7 +88,7 @@ def tracker_env(track, run_dir=None, node_id:str=None, variant:str=None,
     "The environment variables the trackers read for a variant: TensorBoard's folder, W&B's project, group and run, MLflow's experiment and tags."
     ts, env, out = check_track(track, env), os.environ if env is None else env, {}
     if not ts: return out
-    n = names(run_dir, node_id, variant)
+    n = tracker_names(run_dir, node_id, variant)
     if 'tensorboard' in ts: out['TENSORBOARD_LOGGING_DIR'] = str(tb_dir(Path(run_dir).resolve(), node_id, variant))
     if 'wandb' in ts: out.update(WANDB_PROJECT=env.get('WANDB_PROJECT') or n['project'], WANDB_RUN_GROUP=n['group'],
                                  WANDB_RUN_ID=_run_id(n['name']), WANDB_RESUME='allow', WANDB_DIR=str(Path(run_dir).resolve()))
@@ -147,14 +147,14 @@ def _tensorboard(run_dir, node_id, variant, hp, ms, step):
 def _wandb(run_dir, node_id, variant, hp, ms, step):
     "Resume the variant's W&B run (its id is fixed by `tracker_env`) and add the parameters and the result."
     import wandb
-    e, n = tracker_env(['wandb'], run_dir, node_id, variant), names(run_dir, node_id, variant)
+    e, n = tracker_env(['wandb'], run_dir, node_id, variant), tracker_names(run_dir, node_id, variant)
     run = wandb.init(project=e['WANDB_PROJECT'], group=e['WANDB_RUN_GROUP'], name=n['name'], id=e['WANDB_RUN_ID'], resume='allow', dir=e['WANDB_DIR'], config=hp)
     run.log(ms, step=step); run.summary.update(ms); run.finish()
 
 def _trackio(run_dir, node_id, variant, hp, ms, step):
     "Resume the variant's Trackio run (named as the training named it) and add the parameters and the result."
     import trackio
-    n = names(run_dir, node_id, variant)
+    n = tracker_names(run_dir, node_id, variant)
     trackio.init(project=n['project'], name=n['name'], resume='allow', config=hp)
     trackio.log(ms, step=step); trackio.finish()
 
@@ -165,7 +165,7 @@ def _mlflow(run_dir, node_id, variant, hp, ms, step):
     mlflow.set_experiment(e['MLFLOW_EXPERIMENT_NAME'])
     q = ' and '.join(f"tags.{k} = '{v}'" for k,v in tags.items())
     old = mlflow.search_runs(experiment_names=[e['MLFLOW_EXPERIMENT_NAME']], filter_string=q, output_format='list', max_results=1)
-    with mlflow.start_run(run_id=old[0].info.run_id if old else None, run_name=None if old else names(run_dir, node_id, variant)['name'], tags=tags):
+    with mlflow.start_run(run_id=old[0].info.run_id if old else None, run_name=None if old else tracker_names(run_dir, node_id, variant)['name'], tags=tags):
         mlflow.log_params({f"trex.{k}": v for k,v in hp.items()}); mlflow.log_metrics(ms, step=step or 0)
 
 _LOGGERS = dict(tensorboard=_tensorboard, wandb=_wandb, trackio=_trackio, mlflow=_mlflow)

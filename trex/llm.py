@@ -490,16 +490,21 @@ def _send(self:AnthropicClient, msgs, sys=None, tools=None, maxtok=None, what='c
 
 # %% ../nbs/05_llm.ipynb #4d3eec0c
 @patch
-def chat(self:AnthropicClient,
+def chat(self:LLM,
          msgs,             # a prompt, a list of turns, or message dicts
          sp='',            # the system prompt (a string, or a list of strings)
          maxtok:int=None,  # maximum output tokens
          node:str=None,    # the node the ledger charges it to
-         **kw)->str:       # passed to `messages.create` (output_config, stop_sequences...)
+         **kw)->str:       # passed to the SDK's request (output_config, temperature, stop...)
     "A text answer."
     u0 = self.use
-    m = self._send(mk_msgs(msgs), self._sys(sp), maxtok=maxtok, what='chat', node=node, **kw)
-    return self._answer(_text(m), u0, 'chat')
+    return self._answer(self._reply(mk_msgs(msgs), sp, maxtok, node, **kw), u0, 'chat')
+
+@patch
+def _reply(self:AnthropicClient, msgs, sp, maxtok, node, **kw)->str:
+    "The text of one Messages request."
+    m = self._send(msgs, self._sys(sp), maxtok=maxtok, what='chat', node=node, **kw)
+    return _text(m)
 
 # %% ../nbs/05_llm.ipynb #9ef81237
 def _tool_data(m, maxtok):
@@ -634,16 +639,10 @@ def _send(self:OpenAIClient, msgs, sp='', maxtok=None, what='call', node=None, *
 
 # %% ../nbs/05_llm.ipynb #5fb89d13
 @patch
-def chat(self:OpenAIClient,
-         msgs,             # a prompt, a list of turns, or message dicts
-         sp='',            # the system prompt (a string, or a list of strings)
-         maxtok:int=None,  # maximum output tokens
-         node:str=None,    # the node the ledger charges it to
-         **kw)->str:       # passed to `chat.completions.create` (temperature, stop...)
-    "A text answer."
-    u0 = self.use
-    r = self._send(mk_msgs(msgs), sp, maxtok, 'chat', node, **kw)
-    return self._answer(r.choices[0].message.content or '', u0, 'chat')
+def _reply(self:OpenAIClient, msgs, sp, maxtok, node, **kw)->str:
+    "The text of one chat completion (`chat` is `LLM.chat`)."
+    r = self._send(msgs, sp, maxtok, 'chat', node, **kw)
+    return r.choices[0].message.content or ''
 
 # %% ../nbs/05_llm.ipynb #504dd5b0
 def _json_sp(sp, tool):

@@ -1,7 +1,7 @@
 """SIGKILL of the kernel (a python process running `Session.step()`) at random points, and while a node trains:
 after each kill the database passes SQLite's integrity check, `Session.load` opens the run, nothing committed is
 lost, and the run, finished by a later kernel, has the same tree as an uninterrupted one (tests/relkit.py)."""
-import random, statistics, time
+import random, time
 import pytest
 import relkit as rk
 from trex.session import Session
@@ -56,30 +56,50 @@ def test_no_training_child_outlives_its_kernel(killed_while_training):
     s = killed_while_training['orphan_s']
     assert s is not None and s < 15, f"a trainer was still alive {s or 30:.1f} s after its kernel died"
 
+def _trained_since(run, t0)->bool:
+    "A variant of `run` wrote training steps after `t0` (a node trains now)."
+    return any(f.stat().st_size and f.stat().st_mtime > t0 for f in run.glob('nodes/*/*/train_log.jsonl'))
+
+def _stepped(p)->bool:
+    "The kernel `p` printed a finished step (its node is committed)."
+    return b'KERNEL step' in rk.output(p)[0]
+
+def _kill_when(p, run, how, rng):
+    "SIGKILL the kernel `p` at a point of the run that `how` names; returns the seconds it lived."
+    t0 = time.time()
+    alive = lambda: p.poll() is None
+    if how == 'time': _wait_for(lambda: not alive(), rng.uniform(0.2, 4.0), poll=0.05)        # start-up, loading, planning
+    elif how == 'training': _wait_for(lambda: not alive() or _trained_since(run, t0), 300, poll=0.05)
+    else: _wait_for(lambda: not alive() or _stepped(p), 300, poll=0.05)                      # 'step': just after a commit
+    if how != 'time' and alive(): time.sleep(rng.uniform(0, 1.0))
+    p.kill(); p.wait()
+    return time.time() - t0
+
 def test_twenty_random_kills(tmp_path):
-    "20 kernels, each SIGKILLed after a random delay; then one runs to the end: same tree as the uninterrupted run."
+    """20 kernels, each SIGKILLed at a random point: a random moment of its start, while a variant trains, or just after a
+    step committed (the kills are placed by what the run does, not by wall time, so a slow or fast machine moves the run on
+    alike); then one runs to the end: same tree as the uninterrupted run."""
     ref = rk.reference()
     run = tmp_path/'run'
     rk.run_kernel(run, steps=0)                          # created by an uninterrupted kernel (see test_half_created_run)
-    unit = statistics.median(rk.job_seconds(ref['full'])) + 2   # one variant's child, and a kernel's start
     rng, landed = random.Random(1234), []
-    for i in range(20):
+    hows = [rng.choice(['time', 'training', 'step']) for _ in range(20)]
+    assert hows.count('step') >= 3, hows                 # the run moves on between kills (3 steps make it whole)
+    for i, how in enumerate(hows):
         before = rk.committed(run)
         p = rk.kernel(run)
-        d = rng.uniform(0.2, 1.5*unit)                   # about a quarter outlive a unit of work: the run moves on between kills
-        try: p.wait(d)
-        except Exception: pass
-        p.kill(); p.wait(); out, err = rk.output(p)
+        lived = _kill_when(p, run, how, rng)
+        out, err = rk.output(p)
         assert p.returncode in (-9, 0), err.decode(errors='replace')[-3000:]    # killed, or it had finished; never crashed
-        assert rk.integrity(run) == 'ok', f"kill {i} after {d:.1f}s"
+        assert rk.integrity(run) == 'ok', f"kill {i} ({how}) after {lived:.1f}s"
         rk.assert_kept(before, run)
         n, counts = _load_ok(run)
-        landed.append((round(d, 1), counts))
-    print('kills landed (delay s, node counts after):', landed)
+        landed.append((how, round(lived, 1), counts))
+    print('kills landed (trigger, seconds alive, node counts after):', landed)
     out, err = rk.run_kernel(run)
     assert rk.shape(run) == ref['shape'], landed
     assert rk.integrity(run) == 'ok'
-    assert len({str(c) for _,c in landed}) >= 2, f"the kills all landed in one state of the run: {landed}"
+    assert len({str(c) for *_,c in landed}) >= 2, f"the kills all landed in one state of the run: {landed}"
     _wait_for(lambda: not rk.live_jobs(run), 120)
     rk.kill_jobs(run)
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_sim.ipynb #043eac3b
 from __future__ import annotations
-import argparse, math, random, sys, time
+import argparse, math, os, random, sys, time
 from pathlib import Path
 import numpy as np
 from fastcore.basics import patch
@@ -12,7 +12,7 @@ from trex.schema import *
 from trex.tree import *
 
 # %% auto #0
-__all__ = ['features', 'Landscape', 'SimResearcher', 'grow', 'run_one', 'compare', 'table', 'parser', 'main']
+__all__ = ['features', 'Landscape', 'SimResearcher', 'grow', 'run_one', 'compare', 'paired', 'table', 'parser', 'main']
 
 # %% ../nbs/03_sim.ipynb #f57083a4
 _OPS = ('dedup', 'filter', 'decontaminate')
@@ -29,9 +29,10 @@ def features(plan:Plan, v:Variant)->np.ndarray:
 
 class Landscape:
     "A seeded reward landscape over plans: local optima, noise and failing regions."
-    def __init__(self, seed:int=0, base:float=0.30, top:float=0.80, noise:float=0.03, n_local:int=3, hp_width:float=0.3):
+    def __init__(self, seed:int=0, base:float=0.30, top:float=0.80, noise:float=0.03, n_local:int=3, hp_width:float=0.3,
+                 n_eval:int|None=None):  # validation rows: a binomial score with a Wilson interval (None: Gaussian `noise`)
         rng = np.random.default_rng(seed)
-        self.seed,self.base,self.top,self.noise,self.hp_width = seed,base,top,noise,hp_width
+        self.seed,self.base,self.top,self.noise,self.hp_width,self.n_eval = seed,base,top,noise,hp_width,n_eval
         self.centres = [np.r_[rng.uniform(0.75, 0.95), 1.0]] + [np.r_[rng.uniform(0, 1), rng.choice([0, 1/3, 2/3])] for _ in range(n_local)]
         self.heights = [1.0] + list(rng.uniform(0.45, 0.7, n_local))
         self.widths = [0.3] + list(rng.uniform(0.15, 0.3, n_local))
@@ -63,8 +64,17 @@ def evaluate(self:Landscape, plan:Plan, v:Variant)->VariantResult:
     "Run one variant: a `VariantResult` with a noisy score, or a failure."
     u = self._rng.uniform()
     if (err := self.failure(plan, v, u)): return VariantResult(variant=v.name, status='failed', error=err)
-    s = float(np.clip(self.true_score(features(plan, v)) + self._rng.normal(0, self.noise), 0, 1))
-    return VariantResult(variant=v.name, val=Metric(name='sim_score', value=s, ci_low=s-2*self.noise, ci_high=s+2*self.noise, n=200))
+    return VariantResult(variant=v.name, val=self.measure(self.true_score(features(plan, v))))
+
+@patch
+def measure(self:Landscape, true:float)->Metric:
+    "A validation score of a model whose true score is `true`: `k/n_eval` correct with a Wilson interval, else Gaussian noise with ±2 noise."
+    if self.n_eval:
+        from ftbench.scoring import wilson
+        k = int(self._rng.binomial(self.n_eval, min(1., max(0., true)))); lo, hi = wilson(k, self.n_eval)
+        return Metric(name='sim_score', value=k/self.n_eval, ci_low=lo, ci_high=hi, n=self.n_eval)
+    s = float(np.clip(true + self._rng.normal(0, self.noise), 0, 1))
+    return Metric(name='sim_score', value=s, ci_low=s-2*self.noise, ci_high=s+2*self.noise, n=200)
 
 # %% ../nbs/03_sim.ipynb #fea4f890
 def _cfg(x, seed):
@@ -104,21 +114,25 @@ def grow(tree:SearchTree,            # the tree to grow (the root is added when 
          policy:Policy=None,         # selection policy (default UCT())
          expansions:int=20,          # total nodes below the root to reach
          researcher:SimResearcher=None,
-         on_step=None)->SearchTree:
+         on_step=None,
+         width:int=1)->SearchTree:   # nodes selected before any of them runs (a session's width: virtual loss matters)
     "Expand `tree` on `landscape` with `policy` until it holds `expansions` nodes below the root."
     researcher = researcher or SimResearcher(landscape.seed)
     if not len(tree):
         root = tree.add(Plan(direction='baseline', goal='evaluate the base model'), status='approved')
-        base = landscape.base + landscape._rng.normal(0, landscape.noise)
-        tree.record(root.id, [VariantResult(variant='base', val=Metric(name='sim_score', value=base))])
+        tree.record(root.id, [VariantResult(variant='base', val=landscape.measure(landscape.base))])
     for n in list(tree):                               # finish what an interrupted run left
         if n.status in (Status.approved, Status.running): _run(tree, n, landscape)
     while len(tree) - 1 < expansions:
-        sel = tree.select(policy)
-        if sel is None: break
-        n = tree.add(researcher.plan(tree, sel.id), parent=sel.id, status='approved')
-        _run(tree, n, landscape)
-        if on_step: on_step(tree, tree[n.id])
+        batch = []
+        for _ in range(min(width, expansions - len(tree) + 1)):
+            sel = tree.select(policy)
+            if sel is None: break
+            batch.append(tree.add(researcher.plan(tree, sel.id), parent=sel.id, status='approved'))
+        if not batch: break
+        for n in batch:
+            _run(tree, n, landscape)
+            if on_step: on_step(tree, tree[n.id])
     return tree
 
 def _run(tree, n, landscape):
@@ -126,31 +140,48 @@ def _run(tree, n, landscape):
     tree.record(n.id, [landscape.evaluate(n.plan, v) for v in n.plan.variants])
 
 # %% ../nbs/03_sim.ipynb #0b60d297
-def run_one(policy, seed:int, expansions:int=20, run_dir=None, **kw)->dict:
-    "One search on `Landscape(seed, **kw)`: the best true score and when 95% of the optimum was reached."
+def _tmp()->str:
+    "A scratch folder for one simulated run, in memory (/dev/shm) where there is one."
     import tempfile
-    L = Landscape(seed, **kw)
-    tree = SearchTree.open(run_dir or tempfile.mkdtemp(prefix='trex-sim-'))
-    hist = []
-    def step(tree, n):
-        b = tree.best(); v = next(o for o in b.plan.variants if o.name==b.best_result.variant) if b.plan.variants else None
-        hist.append(L.true_score(features(b.plan, v)) if v else L.base)
-    grow(tree, L, policy, expansions, on_step=step)
-    tree.close()
-    reach = next((i+1 for i,s in enumerate(hist) if s >= 0.95*L.optimum), None)
-    return dict(best=max(hist) if hist else L.base, reach=reach, optimum=L.optimum)
+    shm = Path('/dev/shm')
+    return tempfile.mkdtemp(prefix='trex-sim-', dir=shm if shm.is_dir() and os.access(shm, os.W_OK) else None)
 
-def compare(policies:dict, seeds:int=50, expansions:int=20, progress=False, **kw)->list:
-    "Mean best score, standard error, reach rate and expansions to 95% of the optimum, per policy."
-    rows = []
+def run_one(policy, seed:int, expansions:int=20, run_dir=None, reward:dict=None, width:int=1, **kw)->dict:
+    "One search on `Landscape(seed, **kw)`: the true score of the node it returns, and when `best()` first reached 95% of the optimum."
+    import shutil
+    L, d = Landscape(seed, **kw), run_dir or _tmp()
+    tree = SearchTree.open(d)
+    if reward: tree.set_reward(**reward)
+    hist = []
+    def true_best(tree):
+        b = tree.best(); v = next(o for o in b.plan.variants if o.name==best_variant(b.results, by=tree.reward.read).variant) if b.plan.variants else None
+        return L.true_score(features(b.plan, v)) if v else L.base
+    grow(tree, L, policy, expansions, on_step=lambda t, n: hist.append(true_best(t)), width=width)
+    final = true_best(tree); tree.close()
+    if run_dir is None: shutil.rmtree(d, ignore_errors=True)
+    reach = next((i+1 for i,s in enumerate(hist) if s >= 0.95*L.optimum), None)
+    return dict(best=final, peak=max(hist, default=L.base), reach=reach, optimum=L.optimum)
+
+# %% ../nbs/03_sim.ipynb #18185749
+def compare(policies:dict, # name -> a Policy, or (Policy, reward settings dict)
+            seeds=50, # number of landscapes (seeds 0..n-1), or the seeds themselves
+            expansions:int=20, progress=False, reward:dict=None, width:int=1, **kw)->list:
+    "Per policy: mean true score of the returned node / optimum, its standard error, reach rate, expansions to 95%, per-seed values."
+    rows, seeds = [], list(range(seeds)) if isinstance(seeds, int) else list(seeds)
     for name,pol in policies.items():
-        rs = [run_one(pol, s, expansions, **kw) for s in range(seeds)]
+        pol, rw = pol if isinstance(pol, tuple) else (pol, reward)
+        rs = [run_one(pol, s, expansions, reward=rw, width=width, **kw) for s in seeds]
         best = np.array([r['best']/r['optimum'] for r in rs])
         reach = [r['reach'] or expansions+1 for r in rs]
         rows.append(dict(policy=name, best=float(best.mean()), se=float(best.std(ddof=1)/math.sqrt(len(best))) if len(best)>1 else 0.,
-                         reached=sum(r['reach'] is not None for r in rs)/len(rs), expansions=float(np.mean(reach))))
-        if progress: print(f"  {name}: done", file=sys.stderr, flush=True)
+                         reached=sum(r['reach'] is not None for r in rs)/len(rs), expansions=float(np.mean(reach)), per_seed=best.tolist()))
+        if progress: print(f"  {name}: {best.mean():.4f}", file=sys.stderr, flush=True)
     return rows
+
+def paired(a:dict, b:dict)->tuple:
+    "Mean and standard error of the per-seed difference `a - b` of two `compare` rows run on the same seeds."
+    d = np.array(a['per_seed']) - np.array(b['per_seed'])
+    return float(d.mean()), float(d.std(ddof=1)/math.sqrt(len(d))) if len(d) > 1 else 0.
 
 def table(rows:list, baseline:str=None)->str:
     "The comparison as a text table, with the ratio of each mean to `baseline`'s."

@@ -13,8 +13,8 @@ from trex.models import need
 
 # %% auto #0
 __all__ = ['MAX_ROWS', 'REGEX_TIMEOUT', 'OPS', 'Op', 'Ctx', 'Source', 'MixSource', 'Mix', 'Cond', 'Filter', 'Dedup',
-           'Decontaminate', 'Rebalance', 'Sample', 'Split', 'Format', 'Synthesize', 'parse_op', 'Recipe', 'BuildReport',
-           'build_data']
+           'Decontaminate', 'Rebalance', 'Sample', 'Split', 'Format', 'Synthesize', 'PreferencePairs', 'parse_op',
+           'Recipe', 'BuildReport', 'build_data']
 
 # %% ../nbs/11_recipe.ipynb #853dd797
 MAX_ROWS = 50_000  # the paper's cap on training rows per round
@@ -25,8 +25,8 @@ class Op(BaseModel):
     def apply(self, ds, ctx): raise NotImplementedError
 
 class Ctx:
-    "What operators see while a recipe builds: the task, an LLM client, the report and held-out rows."
-    def __init__(self, task=None, llm=None): self.task,self.llm,self.dev,self.notes = task,llm,None,{}
+    "What operators see while a recipe builds: the task, an LLM client, the run's adapters, the report and held-out rows."
+    def __init__(self, task=None, llm=None, adapters=None): self.task,self.llm,self.adapters,self.dev,self.notes = task,llm,adapters,None,{}
     def need_task(self, step, what):
         if self.task is None: raise TrexError(f"{step}: {what} needs a task. Fix: build the recipe with task=...")
         return self.task
@@ -276,8 +276,13 @@ def _fill(tpl, row, step, fld):
         return str(row[k])
     return re.sub(r'\{([A-Za-z_][A-Za-z0-9_]*)\}', sub, tpl)
 
+def _reference(task, row, completion)->str:
+    "The row's reference for scoring (JSON text): the task's, else the completion itself."
+    try: return json.dumps(task.reference(row) if task is not None else str(completion), ensure_ascii=False, default=str)
+    except Exception: return json.dumps(str(completion), ensure_ascii=False)
+
 class Format(Op):
-    "Rows to chat `prompt` + `completion` messages, via the task or `{field}` templates."
+    "Rows to chat `prompt` + `completion` messages (and the `reference` that scores them), via the task or `{field}` templates."
     op: Literal['format'] = 'format'
     prompt: str|None = None
     completion: str|None = None
@@ -287,8 +292,9 @@ class Format(Op):
         p = [{'role': 'user', 'content': _fill(self.prompt, row, step, 'prompt')}] if self.prompt else list(task.messages(row))
         c = _fill(self.completion, row, step, 'completion') if self.completion else task.target(row)
         if self.system: p = [{'role': 'system', 'content': self.system}] + [m for m in p if m['role'] != 'system']
-        return dict(prompt=p, completion=[{'role': 'assistant', 'content': str(c)}])
+        return dict(prompt=p, completion=[{'role': 'assistant', 'content': str(c)}], reference=_reference(task, row, c))
     def apply(self, ds, ctx):
+        if 'chosen' in ds.column_names: return ds   # preference pairs are formatted already
         task = None if (self.prompt and self.completion) else ctx.need_task(ctx.step, 'format without prompt/completion templates')
         if ctx.dev is not None and 'prompt' not in ctx.dev.column_names: ctx.dev = self._all(ctx.dev, task, ctx.step)  # held-out rows too
         return self._all(ds, task, ctx.step)
@@ -325,8 +331,54 @@ class Synthesize(Op):
         if not out: return ds
         return _concat(ds, need('datasets')[0].Dataset.from_list(out[:self.n]).cast(ds.features), ctx.step)
 
+# %% ../nbs/11_recipe.ipynb #c4a1e7f1
+def _prompt_key(msgs)->str: return _norm(' '.join(str(m['content']) for m in msgs))
+
+def _held_out(task)->set:
+    "The normalised prompts of the task's validation and test rows."
+    out = set()
+    for sp in ('validation', 'test'):
+        try: out |= {_prompt_key(task.messages(r)) for r in task.load(sp)}
+        except Exception: pass   # a task without this split
+    return out
+
+def _answers(model, adapter, prompts, max_new_tokens, batch)->list:
+    "Greedy answers of `model` with `adapter` to `prompts`, generated as the evaluation generates."
+    from trex.evaluate import generate, load_for_eval
+    from trex.models import pick_method
+    m, tok = load_for_eval(model, adapter, pick_method('auto'))
+    return generate(m, tok, prompts, max_new_tokens, batch)
+
+# %% ../nbs/11_recipe.ipynb #c4a1e7f2
+class PreferencePairs(Op):
+    "Rows (prompt, chosen = the target, rejected = a trained node's wrong answer) from that node's answers to these training rows."
+    op: Literal['preference_pairs'] = 'preference_pairs'
+    node: str = Field(pattern=r'^[A-Za-z0-9_\-]{1,64}$')   # the node whose adapter answers
+    n: int = Field(256, ge=1, le=MAX_ROWS)                # rows answered at most
+    max_new_tokens: int = Field(64, ge=1, le=2048)
+    batch: int = Field(16, ge=1, le=512)
+    seed: int = 0
+    def apply(self, ds, ctx):
+        from trex.objectives import scores
+        task = ctx.need_task(ctx.step, 'preference_pairs')
+        if ctx.adapters is None: raise TrexError(f"{ctx.step}: preference_pairs needs the run's trained nodes. Fix: build the recipe through the Executor (or pass adapters=... to Recipe.build).")
+        model, adapter = ctx.adapters(self.node)
+        if not adapter: raise TrexError(f"{ctx.step}.node: {self.node!r} has no trained adapter. Fix: name a node with an ok trained variant.")
+        fmt, held = Format(), _held_out(task)
+        rows = [dict(r, reference=r.get('reference') or _reference(None, r, r['completion'][-1]['content'])) if isinstance(r.get('prompt'), list)
+                else dict(fmt._one(r, task, ctx.step), id=str(r.get('id', i))) for i,r in enumerate(ds.shuffle(seed=self.seed))]
+        keep = [r for r in rows if _prompt_key(r['prompt']) not in held]
+        ctx.notes['held_out_dropped'], keep = len(rows) - len(keep), keep[:self.n]
+        preds = _answers(model, adapter, [r['prompt'] for r in keep], self.max_new_tokens, self.batch)
+        sc = scores(task, preds, [r['reference'] for r in keep])
+        binary = all(s in (0, 1) for s in sc)
+        out = [dict(prompt=r['prompt'], chosen=r['completion'], rejected=[{'role': 'assistant', 'content': p}], reference=r['reference'], id=str(r.get('id', '')))
+               for r,p,s in zip(keep, preds, sc) if (s < 1 if binary else s < 0.5) and p.strip() != r['completion'][-1]['content'].strip()]
+        ctx.notes.update(answered=len(keep), pairs=len(out))
+        return need('datasets')[0].Dataset.from_list(out)
+
 # %% ../nbs/11_recipe.ipynb #546e039b
-OPS = {o.model_fields['op'].default: o for o in (Source, Filter, Dedup, Decontaminate, Rebalance, Sample, Mix, Format, Synthesize, Split)}
+OPS = {o.model_fields['op'].default: o for o in (Source, Filter, Dedup, Decontaminate, Rebalance, Sample, Mix, Format, Synthesize, Split, PreferencePairs)}
 
 def _loc(e): return '.'.join(str(o) for o in e['loc'])
 
@@ -402,11 +454,12 @@ def build(self:Recipe,
           llm=None,     # LLM client for `synthesize`: a callable text -> text
           n_examples:int=2, # example rows kept in the report after each step
           roots=None,   # folders local files may come from (None: any; see `allowed`)
-          empty_ok:bool=True  # allow a step to leave no rows (False: an error naming that step, as `build_data` builds)
+          empty_ok:bool=True, # allow a step to leave no rows (False: an error naming that step, as `build_data` builds)
+          adapters=None # node id -> (model, adapter folder), for `preference_pairs` (the Executor's)
          ):             # (DatasetDict with `train` and maybe `dev`, BuildReport)
     "Apply the steps in order; return the data and a report of rows in and out per step."
     datasets, = need('datasets')
-    ctx, ds, steps = Ctx(task, llm), None, []
+    ctx, ds, steps = Ctx(task, llm, adapters), None, []
     if not self.ops: raise TrexError("recipe: no steps. Fix: start with a source, e.g. {'op': 'source', 'split': 'train'}.")
     self.allowed(roots)
     for i,o in enumerate(self.ops):
@@ -440,21 +493,26 @@ def build_data(recipe,            # a `Recipe` or a list of operator mappings
                task=None,         # the task
                llm=None,          # LLM client for `synthesize`
                ensure_format:bool=True, # append a `format` step when the recipe has none
-               roots=None         # folders local files may come from (None: any; see `Recipe.allowed`)
+               roots=None,        # folders local files may come from (None: any; see `Recipe.allowed`)
+               adapters=None      # node id -> (model, adapter folder), for `preference_pairs`
               )->tuple:           # (path of the built DatasetDict, BuildReport, cache hit?)
-    "Build `recipe` into `root/<key>` once; later calls with the same key reuse it."
+    "Build `recipe` into `root/<key>` once (with `task.json`, the task that GRPO's rewards rebuild); later calls with the same key reuse it."
+    from trex.objectives import task_spec
     recipe = Recipe(recipe).allowed(roots)
-    if ensure_format and not any(o.op == 'format' for o in recipe.ops): recipe = Recipe(recipe.ops + [Format()])
+    if ensure_format and not any(o.op in ('format', 'preference_pairs') for o in recipe.ops): recipe = Recipe(recipe.ops + [Format()])
     k = recipe.key(task)
     path = Path(root)/k
+    spec = json.dumps(task_spec(task), indent=1)
     if (path/'report.json').exists():
+        if not (path/'task.json').exists(): (path/'task.json').write_text(spec)   # data built before task.json existed
         rep = json.loads((path/'report.json').read_text())
         return path, BuildReport(rep['steps'], rep['key']), True
-    dd, rep = recipe.build(task, llm, roots=roots, empty_ok=False)
+    dd, rep = recipe.build(task, llm, roots=roots, empty_ok=False, adapters=adapters)
     tmp = path.with_name(f"{k}.tmp{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     dd.save_to_disk(str(tmp))
     (tmp/'recipe.json').write_text(json.dumps(recipe.to_list(), indent=1))
+    (tmp/'task.json').write_text(spec)
     (tmp/'report.json').write_text(json.dumps(rep.to_json(), indent=1, ensure_ascii=False, default=str))
     if path.exists(): shutil.rmtree(tmp)
     else: os.replace(tmp, path)

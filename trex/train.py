@@ -4,14 +4,15 @@
 
 # %% ../nbs/12_train.ipynb #aaedeaaa
 from __future__ import annotations
-import json, math, os, signal, time
+import json, math, os, re, signal, time
 from pathlib import Path
 from trex.schema import TrainConfig, TrexError, validate
 from trex.models import need, pick_method
+from trex.objectives import check_rows, data_task, make_trainer, trainer_args
 
 # %% auto #0
-__all__ = ['encode', 'tokenize', 'load_model', 'lora_model', 'make_log_callback', 'make_guard', 'make_faults', 'checkpoint_ok',
-           'last_checkpoint', 'read_log', 'runtime', 'train']
+__all__ = ['LOGGED', 'encode', 'tokenize', 'load_model', 'lora_model', 'make_log_callback', 'make_guard', 'make_faults',
+           'checkpoint_ok', 'last_checkpoint', 'read_log', 'train_kwargs', 'runtime', 'training_rows', 'train']
 
 # %% ../nbs/12_train.ipynb #46037e35
 def encode(tok,              # the model's tokenizer (with a chat template)
@@ -75,29 +76,38 @@ def _cb():
     "transformers' `TrainerCallback`, imported late."
     return need('transformers')[0].TrainerCallback
 
+LOGGED = ('loss', 'eval_loss', 'grad_norm', 'learning_rate', 'reward', 'reward_std', 'kl', 'rewards/margins', 'rewards/accuracies', 'eval_rewards/margins')
+
 def make_log_callback(path):
-    "A callback writing each logged loss (and the run's length at the start) as a JSON line to `path`."
+    "A callback writing each logged loss and reward (and the run's length at the start) as a JSON line to `path`."
     class LogCallback(_cb()):
         def on_train_begin(self, args, state, control, **kw): self._w(dict(event='begin', max_steps=state.max_steps, step=state.global_step))
         def on_log(self, args, state, control, logs=None, **kw):
             logs = logs or {}
-            rec = {k: logs[k] for k in ('loss', 'eval_loss', 'grad_norm', 'learning_rate') if k in logs}
+            rec = {k: v for k,v in logs.items() if k in LOGGED or re.fullmatch(r'rewards/[\w.-]+/mean', k)}
             if rec: self._w(dict(step=state.global_step, **rec))
         def _w(self, d):
             with open(path, 'a') as f: f.write(json.dumps(dict(d, t=round(time.time(), 3))) + '\n')
     return LogCallback()
 
-def make_guard(explode:float=20.0):
-    "A callback stopping training on a NaN/inf loss or grad norm, or a loss `explode` times its first value."
+# %% ../nbs/12_train.ipynb #9a1c0d21
+def make_guard(explode:float|None=20.0, # stop when the loss exceeds this multiple of its first value (None: never; GRPO's loss starts near 0)
+               weights:bool=False):     # also check the trainable weights after each step (GRPO: NaN weights would break sampling first)
+    "A callback stopping training on a NaN/inf loss or grad norm, an exploding loss, or (with `weights`) NaN/inf weights."
     class Guard(_cb()):
         reason, first = None, None
         def on_log(self, args, state, control, logs=None, **kw):
             loss, gn = (logs or {}).get('loss'), (logs or {}).get('grad_norm')
-            if loss is None: return
+            if loss is None or self.reason: return
             if self.first is None and math.isfinite(loss): self.first = loss
             if not math.isfinite(loss) or (gn is not None and not math.isfinite(gn)): self.reason = f"loss became {loss} at step {state.global_step}"
-            elif self.first and loss > explode*max(self.first, 1e-3): self.reason = f"loss exploded to {loss:.4g} (first {self.first:.4g}) at step {state.global_step}"
+            elif explode and self.first and loss > explode*max(self.first, 1e-3): self.reason = f"loss exploded to {loss:.4g} (first {self.first:.4g}) at step {state.global_step}"
             if self.reason: control.should_training_stop = True
+        def on_step_end(self, args, state, control, model=None, **kw):
+            if not weights or model is None or self.reason: return
+            torch = need('torch')[0]
+            if not all(torch.isfinite(p).all() for p in model.parameters() if p.requires_grad):
+                self.reason, control.should_training_stop = f"weights became nan at step {state.global_step}", True
     return Guard()
 
 # %% ../nbs/12_train.ipynb #f2ae9e20
@@ -151,8 +161,13 @@ def read_log(out)->list:
     p = Path(out)/'train_log.jsonl'
     return [json.loads(l) for l in p.read_text().splitlines() if l.strip()] if p.exists() else []
 
-def _args(cfg, out, n_rows, save_every, has_eval, cuda):
-    "Trainer arguments for `cfg`."
+def train_kwargs(cfg:TrainConfig,  # the variant's config
+                 out,              # the run's folder (checkpoints go to out/checkpoints)
+                 n_rows:int,       # training sequences per epoch (GRPO: prompts x num_generations)
+                 save_every=None,  # checkpoint interval in steps (default: a quarter of the run, at least 10)
+                 has_eval=False,   # evaluate on held-out rows every quarter
+                 cuda=False)->dict:
+    "The `TrainingArguments` keywords of `cfg`, shared by every objective."
     transformers = need('transformers')[0]
     per_epoch = max(1, math.ceil(n_rows / (cfg.micro_batch*cfg.grad_accum)))
     total = cfg.max_steps or math.ceil(per_epoch*cfg.epochs)
@@ -167,8 +182,7 @@ def _args(cfg, out, n_rows, save_every, has_eval, cuda):
               gradient_checkpointing_kwargs={'use_reentrant': False} if cfg.gradient_checkpointing else None)
     if 'activation_checkpointing' in transformers.TrainingArguments.__dataclass_fields__: kw['activation_checkpointing'] = cfg.gradient_checkpointing
     else: kw['gradient_checkpointing'] = cfg.gradient_checkpointing
-    return transformers.TrainingArguments(**kw)
-
+    return kw
 
 
 # %% ../nbs/12_train.ipynb #86589238
@@ -188,6 +202,31 @@ def runtime(m,                  # the model that trained (a peft model or a plai
 
 
 # %% ../nbs/12_train.ipynb #5d617e3c
+def training_rows(cfg:TrainConfig,  # the config (its objective and max_length)
+                  data,             # a built data set folder
+                  tok,              # the tokenizer
+                  eval_data=None)->tuple: # (train rows, held-out rows or None, rows dropped by truncation)
+    "The rows `cfg.objective` trains on: tokenised prompt/completion rows for SFT, TRL's columns as built for DPO and GRPO."
+    datasets = need('datasets')[0]
+    dd = datasets.load_from_disk(str(data))
+    tr = check_rows(cfg.objective, dd['train'], 'data')
+    if cfg.objective != 'sft':   # TRL tokenises; DPO evaluates on held-out pairs, GRPO would have to sample: no evaluation
+        ev = dd['dev'] if cfg.objective == 'dpo' and 'dev' in dd and 'chosen' in dd['dev'].column_names else None
+        return tr, ev, 0
+    tr, dropped = tokenize(tr, tok, cfg.max_length)
+    if len(tr) == 0: raise TrexError("data: no training rows with a completion token left. Fix: check the recipe's format step and max_length.")
+    ev = dd['dev'] if 'dev' in dd else (datasets.load_dataset('json', data_files=str(eval_data), split='train') if eval_data else None)
+    return tr, tokenize(ev, tok, cfg.max_length)[0] if ev is not None else None, dropped
+
+def _trainer(cfg, m, tok, tr, ev, args, cbs, data, cuda):
+    "`transformers.Trainer` for SFT (completion-only labels, maybe packed), TRL's trainer for DPO and GRPO."
+    transformers = need('transformers')[0]
+    if cfg.objective != 'sft': return make_trainer(cfg, m, tok, tr, ev, args, cbs, data_task(data) if cfg.objective == 'grpo' else None)
+    coll = (transformers.DataCollatorWithFlattening() if cfg.packing else
+            transformers.DataCollatorForSeq2Seq(tok, padding=True, label_pad_token_id=-100, pad_to_multiple_of=8 if cuda else None))
+    return transformers.Trainer(model=m, args=args, train_dataset=tr, eval_dataset=ev, data_collator=coll, callbacks=cbs)
+
+# %% ../nbs/12_train.ipynb #3f7e2b90
 def train(model,                    # model folder or hub id
           data,                     # a built data set (folder of a DatasetDict with `train`, maybe `dev`)
           out,                      # output folder: adapter/, checkpoints/, train_log.jsonl
@@ -196,39 +235,35 @@ def train(model,                    # model folder or hub id
           eval_data=None,           # jsonl of prompt/completion rows for the evaluation loss, when `data` has no `dev`
           save_every:int|None=None, # checkpoint interval in steps (default: a quarter of the run, at least 10)
           faults:dict|None=None,    # injected failures, for tests
-          return_model:bool=False   # also return the trained model and tokenizer (for evaluation in the same process)
-         )->dict:                   # status, loss curves, steps, tokens, seconds, adapter path, ...
-    "Train a LoRA/QLoRA adapter on `data`; resume from the last checkpoint in `out` if there is one."
-    torch, transformers, datasets = need('torch', 'transformers', 'datasets')
+          return_model:bool=False,  # also return the trained model and tokenizer (for evaluation in the same process)
+          extra_args:dict|None=None # more `TrainingArguments` keywords (e.g. trex.track.trainer_kwargs: report_to, logging_dir)
+         )->dict:                   # status, loss and reward curves, steps, tokens, seconds, adapter path, ...
+    "Train a LoRA/QLoRA adapter on `data` with the config's objective (SFT, DPO or GRPO); resume from the last checkpoint in `out` if there is one."
+    torch, transformers = need('torch', 'transformers')
     cfg, out, t0 = validate(TrainConfig, config or {}, 'config'), Path(out), time.time()
     out.mkdir(parents=True, exist_ok=True)
     method, cuda = pick_method(cfg.method), torch.cuda.is_available()
     tok = transformers.AutoTokenizer.from_pretrained(model)
     if tok.pad_token is None: tok.pad_token = tok.eos_token
-    dd = datasets.load_from_disk(str(data))
-    tr, dropped = tokenize(dd['train'], tok, cfg.max_length)
-    if len(tr) == 0: raise TrexError("data: no training rows with a completion token left. Fix: check the recipe's format step and max_length.")
-    ev = dd['dev'] if 'dev' in dd else (datasets.load_dataset('json', data_files=str(eval_data), split='train') if eval_data else None)
-    ev = tokenize(ev, tok, cfg.max_length)[0] if ev is not None else None
+    tr, ev, dropped = training_rows(cfg, data, tok, eval_data)
     transformers.set_seed(cfg.seed)   # the adapter's initial weights too: the same variant and seed give the same run
     m = lora_model(load_model(model, method, cfg.gradient_checkpointing), cfg, init_adapter)
     if cfg.gradient_checkpointing: m.enable_input_require_grads()
-    coll = (transformers.DataCollatorWithFlattening() if cfg.packing else
-            transformers.DataCollatorForSeq2Seq(tok, padding=True, label_pad_token_id=-100, pad_to_multiple_of=8 if cuda else None))
-    guard = make_guard()
-    cbs = [make_log_callback(out/'train_log.jsonl'), guard] + ([make_faults(faults, out)] if faults else [])
-    args = _args(cfg, out, len(tr), save_every, ev is not None, cuda)
-    trainer = transformers.Trainer(model=m, args=args, train_dataset=tr, eval_dataset=ev, data_collator=coll, callbacks=cbs)
+    guard = make_guard(None if cfg.objective == 'grpo' else 20., weights=cfg.objective == 'grpo')
+    cbs = [make_log_callback(out/'train_log.jsonl')] + ([make_faults(faults, out)] if faults else []) + [guard]
+    n = len(tr)*(cfg.num_generations if cfg.objective == 'grpo' else 1)
+    args = trainer_args(cfg, dict(train_kwargs(cfg, out, n, save_every, ev is not None, cuda), **(extra_args or {})))
+    trainer = _trainer(cfg, m, tok, tr, ev, args, cbs, data, cuda)
     trainer.remove_callback(transformers.PrinterCallback)  # the log file is the progress channel
     ck = last_checkpoint(out)
     # resuming loads optimizer/scheduler/RNG state with weights_only=True, from checkpoints this run's own child wrote
     trainer.train(resume_from_checkpoint=ck)
-    st = trainer.state
-    log = read_log(out)
-    res = dict(status='failed' if guard.reason else 'ok', error=guard.reason, method=method, steps=st.global_step, max_steps=st.max_steps,
-               resumed_from=int(Path(ck).name.split('-')[1]) if ck else None, rows=len(tr), dropped_rows=dropped,
-               tokens=int(st.num_input_tokens_seen), train_s=round(time.time()-t0, 2),
-               loss_curve=_curve(log, 'loss'), eval_loss_curve=_curve(log, 'eval_loss'),
+    if 'ref' in getattr(m, 'peft_config', {}): m.delete_adapter('ref')   # TRL's frozen copy of the starting adapter
+    st, log = trainer.state, read_log(out)
+    res = dict(status='failed' if guard.reason else 'ok', error=guard.reason, method=method, objective=cfg.objective, steps=st.global_step,
+               max_steps=st.max_steps, resumed_from=int(Path(ck).name.split('-')[1]) if ck else None, rows=len(tr), dropped_rows=dropped,
+               tokens=int(st.num_input_tokens_seen), train_s=round(time.time()-t0, 2), loss_curve=_curve(log, 'loss'),
+               eval_loss_curve=_curve(log, 'eval_loss'), reward_curve=_curve(log, 'reward'),
                peak_gib=round(torch.cuda.max_memory_allocated()/2**30, 2) if cuda else None, runtime=runtime(m, args, method, cfg))
     if not guard.reason: m.save_pretrained(str(out/'adapter')); res['adapter'] = 'adapter'
     return (res, m, tok) if return_model else res
@@ -237,5 +272,5 @@ def _curve(log, k):
     "[(step, value)] of `k` in the log, the last value per step (a resumed run repeats steps)."
     d = {}
     for r in log:
-        if k in r: d[r['step']] = r[k]
+        if k in r and r[k] is not None: d[r['step']] = r[k]
     return sorted(d.items())

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_schema.ipynb #124e88bb
 from __future__ import annotations
-import json, math, platform, re, time
+import functools, json, math, platform, re, time
 from enum import Enum
 from typing import Any, Literal
 from fastcore.basics import patch
@@ -278,15 +278,20 @@ def check_transition(old, new, node_id='?'):
         raise TrexError(f"node {node_id}: illegal status change {old} -> {new}. Fix: from {old} a node may go to {ok}.")
 
 # %% ../nbs/00_schema.ipynb #e77f77ff
-def versions()->dict:
-    "Versions of Python and the libraries that shape results (those that are importable)."
+@functools.cache
+def _versions()->tuple:
+    "Versions of Python and the libraries that shape results (read once per process)."
     import importlib.metadata as md
     from trex.extras import DIST
     res = {'python': platform.python_version()}
     for p in (DIST, 'torch', 'transformers', 'peft', 'trl', 'datasets', 'bitsandbytes'):   # distribution names
         try: res[p] = md.version(p)
         except md.PackageNotFoundError: pass
-    return res
+    return tuple(res.items())
+
+def versions()->dict:
+    "Versions of Python and the libraries that shape results (those that are importable)."
+    return dict(_versions())
 
 # %% ../nbs/00_schema.ipynb #e77f77f1
 class Node(Record):
@@ -312,10 +317,10 @@ class Node(Record):
 # %% ../nbs/00_schema.ipynb #e77f77f3
 def best_variant(results:list,    # the `VariantResult`s of one node
                  need:str=None,   # an artifact the result must have, e.g. 'adapter'
-                 by:str='value',  # 'value' (the point estimate) or 'lcb' (the pessimistic end of the interval)
+                 by:str='lcb',    # 'lcb' (the pessimistic end of the interval) or 'value' (the point estimate)
                 )->VariantResult|None:
-    "The ok result with the best validation metric in its direction, or None when none is ok."
-    if by not in ('value', 'lcb'): raise TrexError(f"best_variant: by={by!r}. Fix: use by='value' or by='lcb'.")
+    "The ok result with the best validation metric (at its lower confidence bound) in its direction, or None when none is ok."
+    if by not in ('value', 'lcb'): raise TrexError(f"best_variant: by={by!r}. Fix: use by='lcb' or by='value'.")
     ok = [r for r in results if r.status=='ok' and r.val is not None and (need is None or need in r.artifacts)]
     return max(ok, key=lambda r: r.val.key if by=='value' else r.val.lcb, default=None)
 

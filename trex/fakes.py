@@ -4,7 +4,8 @@
 
 # %% ../nbs/05a_fakes.ipynb #6167b30b
 from __future__ import annotations
-import json, threading, time
+import json, threading, time, urllib.parse
+from fastcore.basics import patch
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 # %% auto #0
@@ -47,6 +48,7 @@ def a_tool(name,             # the tool the model calls
     "An Anthropic message that calls a tool."
     return a_message([dict(type='tool_use', id=id, name=name, input=input)], 'tool_use', usage)
 
+# %% ../nbs/05a_fakes.ipynb #7e940e80
 def a_thinking(thinking,            # the thinking text
                signature='sig_fake'): # its signature
     "A thinking block, to put before the other blocks of `a_message`."
@@ -59,33 +61,6 @@ def a_error(status=429,                 # the HTTP status: 429, 529, 500, 400...
     "An Anthropic error answer."
     h = {} if retry_ms is None else {'retry_after_ms': retry_ms}
     return reply(dict(type='error', error=dict(type=type, message=message)), status, **h)
-
-# %% ../nbs/05a_fakes.ipynb #9d70f567
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = 'HTTP/1.1'
-    def log_message(self, *a): pass
-    def _do(self):
-        n = int(self.headers.get('content-length') or 0)
-        raw = self.rfile.read(n) if n else b''
-        try: body = json.loads(raw) if raw else None
-        except ValueError: body = raw.decode(errors='replace')
-        req = dict(method=self.command, path=self.path.split('?')[0], headers={k.lower():v for k,v in self.headers.items()}, body=body)
-        srv = self.server.fake
-        with srv.lock: srv.requests.append(req)
-        r = srv.answer(req)
-        if r.get('delay'): time.sleep(r['delay'])
-        data = r['body'] if isinstance(r['body'], bytes) else json.dumps(r['body']).encode()
-        self.send_response(r['status'])
-        hs = {'content-type': 'application/json', **r['headers']}
-        for k,v in hs.items(): self.send_header(k, v)
-        self.send_header('content-length', str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-    do_POST = do_GET = _do
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    def handle_error(self, request, client_address): pass # a client that timed out closed the socket: not an error here
 
 # %% ../nbs/05a_fakes.ipynb #8e48c869
 class FakeServer:
@@ -110,22 +85,58 @@ class FakeServer:
 
     def answer(self, req): return self.next(req)
 
-    def start(self):
-        "Serve on an ephemeral port in a daemon thread."
-        self.httpd = _Server(('127.0.0.1', 0), _Handler)
-        self.httpd.fake = self
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        return self
+# %% ../nbs/05a_fakes.ipynb #9d70f567
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = 'HTTP/1.1'
+    def log_message(self, *a): pass
+    def _do(self):
+        n = int(self.headers.get('content-length') or 0)
+        raw = self.rfile.read(n) if n else b''
+        try: body = json.loads(raw) if raw else None
+        except ValueError: body = raw.decode(errors='replace')
+        u = urllib.parse.urlsplit(self.path)
+        req = dict(method=self.command, path=u.path, query=urllib.parse.parse_qs(u.query), headers={k.lower():v for k,v in self.headers.items()}, body=body)
+        srv = self.server.fake
+        with srv.lock: srv.requests.append(req)
+        self._send(srv.answer(req))
+    def _send(self, r):
+        if r.get('delay'): time.sleep(r['delay'])
+        data = r['body'] if isinstance(r['body'], bytes) else json.dumps(r['body']).encode()
+        self.send_response(r['status'])
+        hs = {'content-type': 'application/json', **r['headers']}
+        for k,v in hs.items(): self.send_header(k, v)
+        self.send_header('content-length', str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+    do_POST = do_GET = _do
 
-    def stop(self):
-        "Shut the server down."
-        if self.httpd: self.httpd.shutdown(); self.httpd.server_close()
-    def __enter__(self): return self.start()
-    def __exit__(self, *a): self.stop()
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    def handle_error(self, request, client_address): pass # a client that timed out closed the socket: not an error here
 
-    def bodies(self, path=None): # only requests to this path
-        "The JSON bodies received, oldest first."
-        return [r['body'] for r in self.requests if path is None or r['path']==path]
+# %% ../nbs/05a_fakes.ipynb #8e48c872
+@patch
+def start(self:FakeServer):
+    "Serve on an ephemeral port in a daemon thread."
+    self.httpd = _Server(('127.0.0.1', 0), _Handler)
+    self.httpd.fake = self
+    threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+    return self
+
+@patch
+def stop(self:FakeServer):
+    "Shut the server down."
+    if self.httpd: self.httpd.shutdown(); self.httpd.server_close()
+
+@patch
+def __enter__(self:FakeServer): return self.start()
+@patch
+def __exit__(self:FakeServer, *a): self.stop()
+
+@patch
+def bodies(self:FakeServer, path=None): # only requests to this path
+    "The JSON bodies received, oldest first."
+    return [r['body'] for r in self.requests if path is None or r['path']==path]
 
 # %% ../nbs/05a_fakes.ipynb #785c31aa
 def _sse(events): return b''.join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n".encode() for e in events)
@@ -232,6 +243,7 @@ def o_check(b:dict)->str:
         got = [o.get('tool_call_id') for o in ms[i+1:i+1+len(ids)] if o.get('role')=='tool']
         if sorted(got)!=sorted(ids): return f"messages.[{i}]: an assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'."
 
+# %% ../nbs/05a_fakes.ipynb #1d96358b
 def _ochunks(b):
     m,u = b['choices'][0]['message'],b.get('usage')
     base = dict(id=b['id'], object='chat.completion.chunk', created=0, model=b['model'])
@@ -244,6 +256,7 @@ def _ochunks(b):
     if u: out.append({**base, 'choices': [], 'usage': u})
     return b''.join(f"data: {json.dumps(o)}\n\n".encode() for o in out) + b"data: [DONE]\n\n"
 
+# %% ../nbs/05a_fakes.ipynb #1d96358d
 class FakeOpenAI(FakeServer):
     "A fake OpenAI-compatible chat completions server."
     def __init__(self, *replies,

@@ -65,22 +65,18 @@ def _ftbench():
     return [str(exe)] if exe.exists() else [sys.executable, '-c', 'import sys; from ftbench.cli import main; sys.exit(main())']
 
 def test_conform_all_from_the_cli(root, tmp_path):
-    "`ftbench conform all` exits 0, and its rows are every published number, each ok (or approximate / leaderboard, with its gap)."
+    """`ftbench conform all` exits 0 and writes its rows as JSON, every published number ok, on a pack of ACI-Bench
+    (published predictions) and HoC (none). The whole pack's conformance (82 rows) runs in nbs/ftbench_nbs/07_conform."""
+    pack = tmp_path/'pack'; pack.mkdir()
+    for n in ('aci_bench', 'hoc'): (pack/n).symlink_to(root/n)
     out = tmp_path/'rows.json'
-    p = subprocess.run(_ftbench() + ['conform', 'all', str(root), '--json', str(out)], capture_output=True, text=True, timeout=1500)
+    p = subprocess.run(_ftbench() + ['conform', 'all', str(pack), '--json', str(out)], capture_output=True, text=True, timeout=600)
     assert out.exists(), f"ftbench conform all wrote no rows (exit {p.returncode}): {p.stderr[-2000:]}"
     rows = json.loads(out.read_text(encoding='utf-8'))
     off = [f"{r['task']} {r['system']} {r['metric']}: published {r['published']}, ftbench {r['ftbench']} ({r['note']})" for r in rows if r['ok'] is False]
     assert not off, f"{len(off)} of {len(rows)} rows off:\n" + '\n'.join(off)
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-2000:]
-    count = lambda n, s=None: sum(r['task'] == n and s in (None, r['system']) for r in rows)
-    files = lambda n, pat: [f for f in (root/n/'predictions').glob(pat) if f.name != 'published.csv']
-    assert count('aci_bench') == 3 * len(files('aci_bench', '*/*.csv')) >= 15      # ROUGE-1, ROUGE-2, ROUGE-L per file
-    assert count('lawbench') == 2 * len(files('lawbench', 'zero_shot/*/*.json')) >= 36   # score and abstention per file
-    assert count('tomg_bench', 'galactica-125M-light') == 9 * 2 + 6 + 1 + 2            # subtasks, similarity x6, the script's mean, 2 leaderboard
-    assert {r['system'] for r in rows if r['task'] == 'tomg_bench'} == {p.name for p in (root/'tomg_bench'/'predictions').iterdir() if p.is_dir()}
-    for r in rows:
-        if r['ok'] == 'approximate': assert 'measured gap' in r['note'], r
-        if r['ok'] == 'leaderboard': assert r['task'] == 'tomg_bench' and 'evaluate.py' in r['note'], r
-    assert {r['task'] for r in rows if r['ok'] is None} == {'hoc', 'cs_bench', 'omebench', 'sst2'}
+    files = [f for f in (root/'aci_bench'/'predictions').glob('*/*.csv') if f.name != 'published.csv']
+    assert sum(r['task'] == 'aci_bench' for r in rows) == 3 * len(files) >= 15      # ROUGE-1, ROUGE-2, ROUGE-L per file
+    assert {r['task'] for r in rows if r['ok'] is None} == {'hoc'}
     assert p.stdout.splitlines()[-1] == f"{len(rows)} rows, 0 off"

@@ -53,7 +53,7 @@ if [ "${TREX_SMOKE:-1}" != 0 ]; then ( bash tools/smoke.sh > "$out/smoke.log" 2>
 flags=${TREX_TEST_FLAGS:-}
 pyt=""
 if ls tests/test_*.py >/dev/null 2>&1; then
-  ( python -m pytest -q tests -p no:cacheprovider > "$out/pytest.log" 2>&1; echo $? > "$out/pytest.rc" ) & pyt=$!
+  ( python -m pytest -q tests -p no:cacheprovider --durations=25 > "$out/pytest.log" 2>&1; echo $? > "$out/pytest.rc" ) & pyt=$!
 fi
 find nbs -name '*.ipynb' -not -path '*/.*' -not -path '*/_*' -not -name '_*' | sort > "$out/nbs.txt"
 run_nb() {
@@ -72,7 +72,7 @@ done < "$out/nbs.txt"
 # 4. pytest files, if any (started with the notebooks)
 if [ -n "$pyt" ]; then
   wait "$pyt"; rc=$(cat "$out/pytest.rc" 2>/dev/null || echo 1)
-  tail -30 "$out/pytest.log"
+  tail -60 "$out/pytest.log"
   p=$(grep -Eo '[0-9]+ passed' "$out/pytest.log" | tail -1 | cut -d' ' -f1); f=$(grep -Eo '[0-9]+ (failed|error)' "$out/pytest.log" | awk '{s+=$1} END {print s+0}')
   pass=$((pass+${p:-0})); fail=$((fail+${f:-0}))
   [ $rc -ne 0 ] && [ "${f:-0}" -eq 0 ] && [ $rc -ne 5 ] && bad "pytest exited $rc"

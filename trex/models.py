@@ -56,6 +56,7 @@ def _lines(n=3000, seed=0):
                 f"{r.choice(words).title()}: {', '.join(str(r.randint(0, 9)) for _ in range(4))}."]
     return out
 
+# %% ../nbs/10_models.ipynb #15f980d7
 def _tokenizer(vocab=512):
     "A byte-level BPE tokenizer with ChatML specials and template."
     tokenizers, transformers = need('tokenizers', 'transformers')

@@ -7,7 +7,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FIX = ROOT/'tests'/'fixtures'
 
 from trex.fakesearch import FakeSearch, FakeHub, load_recorded
-from trex.search import search_arxiv, search_datasets, hub_online, _clients
+from trex.search import search_arxiv, search_datasets, hub_online
 from trex.schema import TrexError
 
 REC = load_recorded(FIX/'search')
@@ -24,7 +24,6 @@ def test_library_modules_import_no_test_double():
     assert out.strip() == '[]'
 
 def test_arxiv_through_the_arxiv_client_pages_and_caches():
-    _clients.clear()
     with FakeSearch(recorded=REC) as srv:
         cache = {}
         ps = search_arxiv('LoRA label noise', srv.url + '/api/query', max_results=3, cache=cache, delay=0)

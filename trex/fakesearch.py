@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['FIXTURES', 'load_recorded', 'FakeSearch', 'FakeHub']
 
-# %% ../nbs/21c_fakesearch.ipynb #19c24d9f
-import base64, hashlib, json, re, threading, urllib.parse
+# %% ../nbs/21c_fakesearch.ipynb #7ec07585
+import base64, hashlib, json, re
 from pathlib import Path
 from fastcore.basics import patch
 from trex.fakes import FakeServer, reply
@@ -28,11 +28,11 @@ class FakeSearch(FakeServer):
     "A local arXiv API and Hub `/api/datasets`: recorded answers replayed by query, or one saved answer each."
     def __init__(self, atom:str=None, datasets:list=None, recorded:list=None):
         super().__init__()
-        self.recorded, self._q = list(recorded or []), threading.local()
+        self.recorded = list(recorded or [])
         self.atom = atom if atom is not None else (FIXTURES/'arxiv_query.atom').read_text()
         self.datasets = datasets if datasets is not None else json.loads((FIXTURES/'hub_datasets.json').read_text())
     def answer(self, req):
-        q = req.setdefault('query', getattr(self._q, 'query', {}))
+        q = req['query']
         for path,params,body in self.recorded:
             if req['path'].endswith(path) and all(q.get(k) == [str(v)] for k,v in params.items()): return _send(body)
         if self.recorded: return reply(dict(error=f"FakeSearch: no recorded answer for {req['path']} {q}"), 404)
@@ -40,23 +40,7 @@ class FakeSearch(FakeServer):
         if req['path'].endswith('/api/datasets'): return _send(self.datasets)
         return reply(dict(error='not found'), 404)
 
-# %% ../nbs/21c_fakesearch.ipynb #c51510d5
-from trex import fakes
-class _QHandler(fakes._Handler):
-    def _do(self):
-        self.server.fake._q.query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
-        super()._do()
-    do_POST = do_GET = _do
-
-@patch
-def start(self:FakeSearch):
-    "Serve on an ephemeral port in a daemon thread, noting each request's query string."
-    self.httpd = fakes._Server(('127.0.0.1', 0), _QHandler)
-    self.httpd.fake = self
-    threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-    return self
-
-# %% ../nbs/21c_fakesearch.ipynb #aa60e921
+# %% ../nbs/21c_fakesearch.ipynb #1ab36425
 class FakeHub(FakeServer):
     "A local Hugging Face Hub that creates model repos and takes commits, keeping each repo's files."
     def __init__(self):
@@ -75,7 +59,7 @@ class FakeHub(FakeServer):
         if (m := re.fullmatch(r'/api/models/(.+)/commit/[^/]+', p)) and m[1] in self.repos: return self._commit(m[1], b)
         return reply(dict(error=f"FakeHub: {req['method']} {p}: no such repo or route"), 404)
 
-# %% ../nbs/21c_fakesearch.ipynb #770b5ba4
+# %% ../nbs/21c_fakesearch.ipynb #30c8c510
 @patch
 def _commit(self:FakeHub, rid:str, body:str):
     "Apply an NDJSON commit to repo `rid`."

@@ -137,8 +137,8 @@ def _upload(folder:Path, repo_id:str, private:bool, token, endpoint:str, msg:str
     "Create the repo (if new) and upload `folder` as one commit; the commit's URL."
     from huggingface_hub import HfApi
     from huggingface_hub.errors import HfHubHTTPError
-    from trex.search import _reachable
-    if (why := _reachable(endpoint, 5.)): raise TrexError(f"push: the Hub is unreachable ({endpoint}: {why}); the folder is ready in {folder}. Fix: check the network or HF_ENDPOINT, then push again.")
+    from trex.search import reachable
+    if (why := reachable(endpoint, 5.)): raise TrexError(f"push: the Hub is unreachable ({endpoint}: {why}); the folder is ready in {folder}. Fix: check the network or HF_ENDPOINT, then push again.")
     api = HfApi(endpoint=endpoint, token=token)
     try:
         api.create_repo(repo_id, private=private, exist_ok=True)

@@ -9,8 +9,8 @@ from pydantic import Field
 from trex.schema import Record, TrexError
 
 # %% auto #0
-__all__ = ['ARXIV', 'Paper', 'DatasetHit', 'say_once', 'arxiv_client', 'arxiv_query', 'paper', 'search_arxiv', 'keywords',
-           'hub_category', 'hit', 'search_datasets', 'hub_online']
+__all__ = ['ARXIV', 'Paper', 'DatasetHit', 'say_once', 'reachable', 'arxiv_client', 'arxiv_query', 'paper', 'search_arxiv',
+           'keywords', 'hub_category', 'hit', 'search_datasets', 'hub_online']
 
 # %% ../nbs/21b_search.ipynb #b5d5fb50
 class Paper(Record):
@@ -46,13 +46,13 @@ def _fail(on_error, msg, cache, key):
     (on_error or say_once)(msg)
     return list(cache.get(key, []))
 
-def _reachable(url:str, timeout:float)->str|None:
+def reachable(url:str, timeout:float)->str|None:
     "None when a TCP connection to `url`'s host opens, else why not."
     u = urllib.parse.urlsplit(url)
     try: socket.create_connection((u.hostname, u.port or (443 if u.scheme=='https' else 80)), timeout=timeout).close()
     except OSError as e: return str(e) or type(e).__name__
 
-# %% ../nbs/21b_search.ipynb #d68b3135
+# %% ../nbs/21b_search.ipynb #a997c1dd
 ARXIV = 'https://export.arxiv.org/api/query'
 _clients = {}
 
@@ -76,7 +76,7 @@ def arxiv_client(base_url:str=ARXIV, # the API address
         c.query_url_format, c._session = base_url + '?{}', _timed(timeout)
     return _clients[k]
 
-# %% ../nbs/21b_search.ipynb #424b0123
+# %% ../nbs/21b_search.ipynb #cf3b85f7
 def arxiv_query(q:str, n:int=6)->str:
     "A free-text query as arXiv `search_query` syntax: its first `n` words ANDed over all fields."
     ws = re.findall(r'[\w\-]+', q)[:n]
@@ -89,7 +89,7 @@ def paper(r)->Paper:
     return Paper(id=r.get_short_id(), title=r.title, authors=[a.name for a in r.authors], summary=' '.join(r.summary.split()),
                  published=r.published.date().isoformat(), url=r.entry_id, categories=list(r.categories))
 
-# %% ../nbs/21b_search.ipynb #7f1ad784
+# %% ../nbs/21b_search.ipynb #c67d2259
 def search_arxiv(query:str,            # free-text keywords
                  base_url:str=ARXIV,   # the API (a local server in tests)
                  max_results:int=5,    # hits to ask for
@@ -106,14 +106,14 @@ def search_arxiv(query:str,            # free-text keywords
     c = arxiv_client(base_url, delay, timeout=timeout)
     c.page_size = min(max_results, 100)
     try:
-        if (why := _reachable(base_url, min(timeout, 5.))): raise OSError(why)
+        if (why := reachable(base_url, min(timeout, 5.))): raise OSError(why)
         ps = [paper(r) for r in c.results(s)]
     except (arxiv.ArxivError, requests.RequestException, OSError) as e:
         return [Paper(**o) for o in _fail(on_error, f"arXiv is unreachable ({base_url}: {str(e)[:120]}); research goes on with what it has. Fix: check the network or proxy, or set base_url=.", cache, key)]
     cache[key] = [p.model_dump() for p in ps]
     return ps
 
-# %% ../nbs/21b_search.ipynb #26665e99
+# %% ../nbs/21b_search.ipynb #697c41ec
 _STOP = set('a an and are as at be by data dataset datasets for from in into is of on or the to using with'.split())
 
 def keywords(q:str, n:int=4)->list:
@@ -129,7 +129,7 @@ def hub_category(text:str)->str:
     "A Hub task category for a task described by `text` (text-generation unless a word says otherwise)."
     return next((c for pat,c in _CATS if re.search(pat, text.lower())), 'text-generation')
 
-# %% ../nbs/21b_search.ipynb #72ec8dfd
+# %% ../nbs/21b_search.ipynb #ba59028d
 def _tag(tags, k): return next((t.split(':', 1)[1] for t in tags if t.startswith(k + ':')), '')
 
 def _one(v): return (v[0] if v else '') if isinstance(v, list) else (v or '')
@@ -142,7 +142,7 @@ def hit(d, endpoint:str)->DatasetHit:
     return DatasetHit(id=d.id, downloads=d.downloads or 0, likes=d.likes or 0, tags=tags, license=str(lic), size=str(size),
                       url=f"{endpoint}/datasets/{d.id}")
 
-# %% ../nbs/21b_search.ipynb #571bd5b1
+# %% ../nbs/21b_search.ipynb #96b1a7a9
 def _hub_offline()->bool:
     from huggingface_hub import constants
     return bool(constants.is_offline_mode())
@@ -159,7 +159,7 @@ def _ranked(api, words:list, category:str|None, limit:int, endpoint:str)->list:
     for k,h in found.items(): h.matched = n[k] + bool(category and f'task_categories:{category}' in h.tags)
     return sorted(found.values(), key=lambda h: (-h.matched, -h.downloads))[:limit]
 
-# %% ../nbs/21b_search.ipynb #b5ee785a
+# %% ../nbs/21b_search.ipynb #c4b63593
 def search_datasets(query:str,            # free-text keywords
                     endpoint:str=None,    # the Hub (default: huggingface_hub's, i.e. HF_ENDPOINT or huggingface.co)
                     limit:int=5,          # hits to return (and to ask each search for)
@@ -178,14 +178,14 @@ def search_datasets(query:str,            # free-text keywords
     if _hub_offline():
         return [DatasetHit(**o) for o in _fail(on_error, "Hugging Face Hub search skipped: HF_HUB_OFFLINE is set; research goes on with what it has. Fix: unset HF_HUB_OFFLINE to search datasets.", cache, key)]
     try:
-        if (why := _reachable(endpoint, timeout)): raise OSError(why)
+        if (why := reachable(endpoint, timeout)): raise OSError(why)
         ds = _ranked(HfApi(endpoint=endpoint), words, category, limit, endpoint)
     except Exception as e:
         return [DatasetHit(**o) for o in _fail(on_error, f"The Hugging Face Hub is unreachable ({endpoint}: {str(e)[:120]}); research goes on with what it has. Fix: check the network, or set HF_ENDPOINT / endpoint=.", cache, key)]
     cache[key] = [d.model_dump() for d in ds]
     return ds
 
-# %% ../nbs/21b_search.ipynb #008d56f2
+# %% ../nbs/21b_search.ipynb #a17652c4
 from contextlib import contextmanager
 @contextmanager
 def hub_online(on:bool=True):
@@ -196,7 +196,7 @@ def hub_online(on:bool=True):
     try: yield
     finally: constants.HF_HUB_OFFLINE = old
 
-# %% ../nbs/21b_search.ipynb #d87b0336
+# %% ../nbs/21b_search.ipynb #e2ef60b8
 def __getattr__(name):
     "`FakeSearch` moved to `trex.fakesearch`; this keeps `from trex.search import FakeSearch` working without importing it here."
     if name == 'FakeSearch':

@@ -193,14 +193,12 @@ def table(rows:list, baseline:str=None)->str:
     return '\n'.join(out)
 
 # %% ../nbs/03_sim.ipynb #d66bd172
-_POLICIES = dict(uct=lambda: UCT(), greedy=Greedy, sequential=Sequential, random=RandomPolicy)
-
 def parser()->argparse.ArgumentParser:
     "The `trex-sim` command line."
     p = argparse.ArgumentParser(prog='trex-sim', description='Grow a search tree on the simulated objective and print it.')
     p.add_argument('run_dir', help='run directory (created, or resumed if it holds a tree)')
     p.add_argument('--expansions', type=int, default=12, help='nodes to reach below the root (default: 12)')
-    p.add_argument('--policy', choices=list(_POLICIES), default='uct', help='selection policy (default: uct)')
+    p.add_argument('--policy', choices=list(POLICIES), default='uct', help='selection policy (default: uct)')
     p.add_argument('--seed', type=int, default=0, help='landscape seed (default: 0)')
     return p
 
@@ -213,7 +211,7 @@ def main(argv:list=None):   # arguments (default: the command line's)
     L = Landscape(seed)
     print(f"{'resuming' if len(tree) else 'new run in'} {run_dir}: {L}, policy {policy}")
     def step(t, n): print(f"  expanded {n.parent} -> {n.id} [{n.status}] " + (f"score {n.score:.3f}" if n.score is not None else (n.results[0].error if n.results else '')), flush=True)
-    grow(tree, L, _POLICIES[policy](), expansions, on_step=step)
+    grow(tree, L, POLICIES[policy](), expansions, on_step=step)
     print(tree); b = tree.best()
     print(f"best: {b.id} score {b.score:.3f} (base {tree.root.score:.3f}, optimum {L.optimum:.3f})")
     tree.close()

@@ -15,8 +15,8 @@ from trex.schema import *
 from trex.store import Store
 
 # %% auto #0
-__all__ = ['PIN', 'Reward', 'SearchTree', 'separated', 'Policy', 'UCT', 'Greedy', 'Sequential', 'RandomPolicy', 'recipe_text',
-           'fact_text', 'cfg_diff']
+__all__ = ['PIN', 'POLICIES', 'Reward', 'SearchTree', 'separated', 'Policy', 'UCT', 'Greedy', 'Sequential', 'RandomPolicy',
+           'recipe_text', 'fact_text', 'cfg_diff']
 
 # %% ../nbs/02_tree.ipynb #b738912d
 class Reward(Record):
@@ -82,6 +82,11 @@ class SearchTree:
 def root(self:SearchTree)->Node|None:
     "The root node (the baseline), if any."
     return next(iter(self.nodes.values()), None)
+
+@patch(as_prop=True)
+def run(self:SearchTree):
+    "The run directory (`trex.rundir.RunDir`) this tree belongs to."
+    return self.store.run
 
 @patch
 def children(self:SearchTree, nid)->list:
@@ -297,6 +302,8 @@ class RandomPolicy(Policy):
     def __init__(self, seed:int=0): self.seed = seed
     def choose(self, tree, cands): return random.Random(self.seed*1_000_003 + len(tree)).choice(cands)
 
+POLICIES = {'uct': UCT, 'greedy': Greedy, 'sequential': Sequential, 'random': RandomPolicy}   # the one registry of policy names
+
 # %% ../nbs/02_tree.ipynb #40911e54
 @patch
 def expandable(self:SearchTree, max_children:int=None)->list:
@@ -370,7 +377,7 @@ def _repr_markdown_(self:SearchTree):
     b,tot = self.best(),self.store.totals()
     cs = ', '.join(f"{v} {k}" for k,v in self.counts().items()) or 'no nodes yet'
     best = f"**{b.id}**: {b.plan.summary}, score {b.score:.4g} (reward {b.reward:+.3f})" if b else 'none yet'
-    return (f"**SearchTree** `{self.store.path.parent}`: {len(self)} nodes ({cs})\n\n- best: {best}\n"
+    return (f"**SearchTree** `{self.store.run}`: {len(self)} nodes ({cs})\n\n- best: {best}\n"
             f"- budget so far: ${tot['usd']:.2f}, {tot['tokens_in']+tot['tokens_out']:,} LLM tokens, {tot['gpu_s']/3600:.2f} GPU h\n\n"
             f"<details><summary>tree</summary>\n\n```\n{self}\n```\n</details>")
 

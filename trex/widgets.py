@@ -4,17 +4,22 @@
 
 # %% ../nbs/31_widgets.ipynb #52247faa
 from __future__ import annotations
-import difflib, html, json, textwrap, threading, time
+import difflib, html, json, math, textwrap, threading, time
+from collections import Counter
+from types import SimpleNamespace
 from pathlib import Path
 from fastcore.basics import patch
 from trex.extras import need
 from trex.schema import *
-from trex.tree import SearchTree
+from trex.tree import SearchTree, UCT, separated
+from trex.researcher import Insight
 from trex.session import Session, cost_line
 
 # %% auto #0
-__all__ = ['STATUS_COLORS', 'train_progress', 'loss_figure', 'tree_layout', 'TreeView', 'config_diff', 'plan_html',
-           'ApprovalPanel', 'recipe_diff', 'node_html', 'NodeInspector', 'SessionView']
+__all__ = ['STATUS_SYMBOLS', 'STATUS_WORDS', 'REWARD_SCALE', 'GREY', 'GOLD', 'train_progress', 'loss_figure', 'tree_layout',
+           'policy_values', 'reward_color', 'TreeView', 'config_diff', 'plan_html', 'ApprovalPanel', 'recipe_diff',
+           'node_html', 'NodeInspector', 'RoundSummary', 'round_summary', 'edit_insights', 'insights_text',
+           'InsightsPanel', 'SessionView']
 
 # %% ../nbs/31_widgets.ipynb #08b8bb5f
 def _ui():
@@ -105,10 +110,43 @@ def tree_layout(tree:SearchTree)->dict:
     if tree.root is not None: walk(tree.root.id, 0)
     return pos
 
-# %% ../nbs/31_widgets.ipynb #e4850fa0
-STATUS_COLORS = dict(proposed='#f2a93b', approved='#5b9bd5', running='#8e5bd5', done='#3a9d5d', failed='#d9534f', pruned='#b5b5b5')
+# %% ../nbs/31_widgets.ipynb #1f9185dd
+def _policy(src):
+    "The selection policy of a Session, or the one stored with a tree (UCT when none is)."
+    from trex.session import policy_of
+    if getattr(src, 'policy', None) is not None: return src.policy
+    st = getattr(src, 'store', None)
+    return policy_of(st.meta('policy')) if st is not None and st.meta('policy') else UCT()
 
-def _size(n:Node)->float: return 12. if n.reward is None else 12 + 8*(min(2., max(-1., n.reward)) + 1)
+def _as_before(tree, nid):
+    "A stand-in of `tree` as it was when `nid`'s parent was chosen: `nid` gone, its backup undone."
+    n = tree[nid]; back = {a.id for a in tree.path(nid)[:-1]} if n.visits else set()
+    undo = lambda o: o.model_copy(update=dict(visits=o.visits-1, value=o.value-(n.reward or 0.))) if o.id in back else o
+    return SimpleNamespace(nodes={k: undo(o) for k,o in tree.nodes.items() if k!=nid}, reward=tree.reward, virtual_visits=Counter)
+
+def policy_values(tree:SearchTree,   # the tree
+                  policy=None,       # the session's policy (its UCT constant); default: the tree's stored one
+                  before:str=None)->dict: # value them as they were when this node's parent was chosen
+    "{node id: {'uct', 'greedy', 'sequential'}} for the nodes a policy may expand now: UCT's value, greedy's reward, sequential's rank (1: next)."
+    u = policy if isinstance(policy, UCT) else UCT()
+    view = _as_before(tree, before) if before else tree
+    ok = {n.id for n in tree.expandable()} | ({tree[before].parent} if before else set())
+    ns = [n for k,n in view.nodes.items() if k in ok and n.visits > 0]
+    order, vv = sorted(ns, key=lambda n: -(n.finished or 0.)), Counter() if before else tree.virtual_visits()   # as select() sees them
+    return {n.id: dict(uct=u.value(view, n, vv), greedy=n.reward, sequential=order.index(n)+1) for n in ns}
+
+def _uct_parts(tree, n, policy)->tuple:
+    "(mean reward, exploration bonus) of UCT's value of `n`."
+    u = policy if isinstance(policy, UCT) else UCT()
+    return (n.value/max(n.visits, 1), u.value(tree, n, Counter()) - n.value/max(n.visits, 1))
+
+# %% ../nbs/31_widgets.ipynb #198cbae8
+STATUS_SYMBOLS = dict(done='circle', failed='x', pruned='circle-open', running='star', proposed='hourglass', approved='diamond')
+STATUS_WORDS = dict(done='done', failed='failed', pruned='pruned', running='running', proposed='waiting at the gate', approved='approved, not yet run')
+REWARD_SCALE = 'RdBu'   # diverging: red below the base, white at the base (reward 0), blue above
+GREY, GOLD = '#b5b5b5', '#d4a017'
+
+def _size(n:Node)->float: return 14 + 7*math.sqrt(n.visits)
 
 def _label(n:Node)->str: return n.id + (f"<br>{n.score:.3g}" if n.score is not None else '')
 
@@ -116,14 +154,34 @@ def _wrap(s, w=70)->str: return '<br>'.join(_e(l) for l in textwrap.wrap(str(s),
 
 def _ci(m:Metric)->str: return f"{m.value:.4g}" + (f" [{m.ci_low:.3g}, {m.ci_high:.3g}]" if m.ci_low is not None and m.ci_high is not None else '')
 
-def _hover(n:Node)->str:
-    "The hover text of a node: id, status, plan, score with interval, reward, statistics."
+# %% ../nbs/31_widgets.ipynb #109d79c6
+def reward_color(r:float|None, lim:float)->str:
+    "The fill of a node with reward `r` on the diverging scale (-lim red, 0 white, +lim blue); grey without a reward."
+    from plotly.colors import sample_colorscale
+    if r is None: return GREY
+    return sample_colorscale(REWARD_SCALE, [min(1., max(0., (r + lim)/(2*lim)))])[0]
+
+def _lim(t)->float: return max([abs(n.reward) for n in t if n.reward is not None] + [0.05])
+
+# %% ../nbs/31_widgets.ipynb #ddf0488c
+def _spend(x:dict|None)->str:
+    if not x: return ''
+    return ', '.join(p for p in [f"${x['usd']:.4f}" if x['usd'] else '', f"{x['gpu_s']/3600:.3g} GPU h" if x['gpu_s'] else '',
+                                 f"{x['tokens_in']+x['tokens_out']:,} LLM tokens" if x['tokens_in'] or x['tokens_out'] else ''] if p)
+
+def _hover(n:Node, pv:dict=None, spent:dict=None)->str:
+    "The hover text of a node: id, status, plan, score with interval, each variant, reward, spend, what each policy makes of it."
     b = n.best_result
-    lines = [f"<b>{_e(n.id)}</b> · {n.status}", _wrap(n.plan.summary)]
+    lines = [f"<b>{_e(n.id)}</b> · {STATUS_WORDS.get(str(n.status), n.status)}", _wrap(n.plan.summary)]
     if b is not None: lines.append(f"{_e(b.val.name)} {_ci(b.val)} ({_e(b.variant)})")
     elif n.status==Status.failed and n.results: lines.append('failed: ' + _wrap((n.results[0].error or '')[:140]))
-    if n.reward is not None: lines.append(f"reward {n.reward:+.3f}")
+    if len(n.results) > 1 or (n.results and n.results[0].status=='failed' and b is not None):
+        lines += [f"  {_e(r.variant)}: " + (_ci(r.val) if r.val else f"failed: {_e((r.error or '')[:60])}") for r in n.results]
+    elif n.plan.variants and not n.results: lines.append('variants: ' + _e(', '.join(v.name for v in n.plan.variants)))
+    if n.reward is not None: lines.append(f"reward {n.reward:+.3f} against the base")
     if n.visits: lines.append(f"visits {n.visits}, value {n.value:.3f}")
+    if (sp := _spend(spent)): lines.append(f"spent {sp}")
+    if pv: lines.append(f"next by UCT {pv['uct']:.3f} · greedy {pv['greedy']:+.3f} · sequential #{pv['sequential']}")
     if n.priority: lines.append(f"priority {n.priority:g}")
     return '<br>'.join(lines)
 
@@ -136,34 +194,56 @@ class TreeView:
         self.tree = getattr(src, 'tree', src)
         if not isinstance(self.tree, SearchTree): raise TrexError(f"TreeView: expected a Session or a SearchTree, got {type(src).__name__}. Fix: TreeView(s) or TreeView(s.tree).")
         _ui()
-        self.height,self.draws,self._out = height,0,None
+        self.height,self.draws,self._out,self.policy = height,0,None,_policy(src)
         self.tree.subscribe(lambda ev: self._on_change(ev))    # the method is defined below
     def __repr__(self): return f"TreeView({len(self.tree)} nodes: {', '.join(f'{v} {k}' for k,v in self.tree.counts().items()) or 'empty'})"
 
-# %% ../nbs/31_widgets.ipynb #d93fa70c
+# %% ../nbs/31_widgets.ipynb #2b3858e6
 @patch
 def fig(self:TreeView):
     "The tree as a plotly `go.Figure`."
     _,go = _ui()
     t,pos,best = self.tree,tree_layout(self.tree),self.tree.best()
-    ex,ey = [],[]
-    for u,v in t.g.edges: ex += [pos[u][0], pos[v][0], None]; ey += [pos[u][1], pos[v][1], None]
-    data = [go.Scatter(x=ex, y=ey, mode='lines', line=dict(color='#c8c8c8', width=1.5), hoverinfo='skip', showlegend=False)]
+    hot = {(a.parent, a.id) for a in t.path(best.id)[1:]} if best is not None else set()
+    pv,by,lim = policy_values(t, self.policy),t.store.by_node(),_lim(t)
+    data = []
+    for on in (False, True):
+        es = [e for e in t.g.edges if (e in hot)==on]
+        data.append(go.Scatter(x=[x for u,v in es for x in (pos[u][0], pos[v][0], None)], y=[y for u,v in es for y in (pos[u][1], pos[v][1], None)],
+                               mode='lines', name='best path' if on else 'edges', showlegend=on and bool(es), hoverinfo='skip',
+                               line=dict(color=GOLD if on else '#c8c8c8', width=4 if on else 1.5)))
+    data.append(go.Scatter(x=[(pos[u][0]+pos[v][0])/2 for u,v in t.g.edges], y=[(pos[u][1]+pos[v][1])/2 for u,v in t.g.edges], mode='text',
+                           text=[t[v].plan.direction.replace('_', ' ') for u,v in t.g.edges], name='directions', showlegend=False,
+                           hoverinfo='skip', textfont=dict(size=9, color='#777')))
     for st in Status:
         ns = [n for n in t if n.status==st]
         if not ns: continue
-        data.append(go.Scatter(x=[pos[n.id][0] for n in ns], y=[pos[n.id][1] for n in ns], mode='markers+text', name=str(st),
-                               text=[_label(n) for n in ns], textposition='bottom center', textfont=dict(size=11),
-                               customdata=[n.id for n in ns], hovertext=[_hover(n) for n in ns], hoverinfo='text',
-                               marker=dict(size=[_size(n) for n in ns], color=STATUS_COLORS[str(st)], opacity=0.95,
-                                           line=dict(color=['#d4a017' if best is not None and n.id==best.id else 'white' for n in ns],
-                                                     width=[4 if best is not None and n.id==best.id else 1 for n in ns]))))
+        fill = [reward_color(n.reward, lim) for n in ns]
+        ring = [GOLD if best is not None and n.id==best.id else fill[i] if str(st) in ('pruned', 'failed') else 'white' for i,n in enumerate(ns)]
+        data.append(go.Scatter(x=[pos[n.id][0] for n in ns], y=[pos[n.id][1] for n in ns], mode='markers+text', name=STATUS_WORDS[str(st)],
+                               text=[_label(n) for n in ns], textposition='bottom center', textfont=dict(size=10),
+                               customdata=[n.id for n in ns], hovertext=[_hover(n, pv.get(n.id), by.get(n.id)) for n in ns], hoverinfo='text',
+                               marker=dict(symbol=STATUS_SYMBOLS[str(st)], size=[_size(n) for n in ns], color=fill if str(st)!='pruned' else GREY, opacity=0.95,
+                                           line=dict(color=ring, width=[4 if best is not None and n.id==best.id else 2 if str(st) in ('pruned', 'failed') else 1 for n in ns]))))
+    data.append(go.Scatter(x=[None], y=[None], mode='markers', showlegend=False, hoverinfo='skip', name='reward scale',
+                           marker=dict(color=[0.], colorscale=REWARD_SCALE, cmin=-lim, cmax=lim, showscale=True,
+                                       colorbar=dict(title=dict(text='reward<br>vs base', side='top'), thickness=12, len=0.7))))
+    return self._frame(go.Figure(data), pos, best)
+
+# %% ../nbs/31_widgets.ipynb #4a2cb047
+@patch
+def _frame(self:TreeView, fig, pos, best):
+    "Arrows from parents to children, the title and the axes."
+    t = self.tree
+    for u,v in t.g.edges:
+        fig.add_annotation(x=pos[v][0], y=pos[v][1], ax=pos[u][0], ay=pos[u][1], xref='x', yref='y', axref='x', ayref='y', text='',
+                           showarrow=True, arrowhead=2, arrowsize=1.2, arrowwidth=1.2, arrowcolor='#9a9a9a', standoff=_size(t[v])/2+1)
     depth = -min((y for _,y in pos.values()), default=0)
     title = f"{len(t)} nodes" + (f" · best {best.id}: {best.score:.4g} (reward {best.reward:+.3f})" if best is not None else '')
-    fig = go.Figure(data, layout=dict(template='none', title=dict(text=title, font=dict(size=14)), height=self.height or int(150 + 95*depth),
-                                      margin=dict(l=20, r=20, t=45, b=20), hovermode='closest', showlegend=True,
-                                      legend=dict(orientation='h', x=0, y=1.02, yanchor='bottom', xanchor='left'),
-                                      xaxis=dict(visible=False), yaxis=dict(visible=False, range=[-depth-0.6, 0.4])))
+    fig.update_layout(template='none', title=dict(text=title, font=dict(size=14)), height=self.height or int(170 + 100*depth),
+                      margin=dict(l=20, r=20, t=45, b=20), hovermode='closest', showlegend=True,
+                      legend=dict(orientation='h', x=0, y=1.02, yanchor='bottom', xanchor='left', font=dict(size=11)),
+                      xaxis=dict(visible=False), yaxis=dict(visible=False, range=[-depth-0.6, 0.4]))
     if not len(t): fig.add_annotation(text='no nodes yet: s.step() evaluates the base model', showarrow=False, xref='paper', yref='paper', x=0.5, y=0.5)
     return fig
 
@@ -509,21 +589,182 @@ def _on_change(self:NodeInspector, ev):
 @patch
 def _repr_mimebundle_(self:NodeInspector, **kw): return {**self.widget._repr_mimebundle_(**kw), 'text/plain': repr(self)}
 
+# %% ../nbs/31_widgets.ipynb #8f10f69c
+class RoundSummary:
+    "What a step did, one part per node: the choice and why, the plan, each variant against the parent, the spend; and what comes next."
+    def __init__(self, parts:list, next:str): self.parts,self.next = parts,next
+    def __str__(self):
+        out = []
+        for p in self.parts:
+            out += [p['head'], *(f"  {l}" for l in p['why'] + p['plan']), *(f"  {r}" for r in _rows_text(p['rows'])), f"  {p['spend']}"]
+        return '\n'.join(out + [f"next: {self.next}"])
+    def __repr__(self): return f"RoundSummary({', '.join(p['node'] for p in self.parts)})"
+    def _repr_markdown_(self):
+        out = []
+        for p in self.parts:
+            out += [f"**{_md(p['head'])}**", '', *(f"- {_md(l)}" for l in p['why'] + p['plan'])]
+            if p['rows']: out += ['', '| variant | status | score [interval] | against the parent |', '|---|---|---|---|',
+                                  *(f"| {_md(r[0])} | {r[1]} | {_md(r[2])} | {_md(r[3])} |" for r in p['rows'])]
+            out += ['', f"- {_md(p['spend'])}", '']
+        return '\n'.join(out + [f"**next:** {_md(self.next)}"])
+
+def _md(s)->str: return str(s).replace('|', '\\|').replace('<', '&lt;')
+
+def _rows_text(rows)->list:
+    w = max([len(r[0]) for r in rows] + [7])
+    return [f"{r[0]:<{w}} {r[1]:<6} {r[2]:<28} {r[3]}".rstrip() for r in rows]
+
+# %% ../nbs/31_widgets.ipynb #8aaba29a
+def _against(r:VariantResult, pb:VariantResult|None)->str:
+    "A variant's score against the parent's best: the difference and whether the intervals are apart."
+    if r.val is None or pb is None or pb.val is None: return ''
+    d = r.val.value - pb.val.value
+    better = r.val.key > pb.val.key
+    return f"{d:+.3f} vs {pb.val.value:.3f}" + ((', better, intervals apart' if better else ', worse, intervals apart') if separated(r.val, pb.val) else ', intervals overlap')
+
+def _why(s, n:Node)->list:
+    "Why the session expanded `n`'s parent: the person's priority, or what the policy valued it at (and the runner-up)."
+    t = s.tree
+    if n.parent is None: return ['the root: the base model, evaluated once as the reference every reward is measured against']
+    p = t[n.parent]
+    if p.priority > 0: return [f"chosen: {p.id}, by the person's priority {p.priority:g}"]
+    pol, vals = s.policy, policy_values(t, s.policy, before=n.id)
+    name = type(pol).__name__.replace('RandomPolicy', 'random').lower()
+    if isinstance(pol, UCT) and p.id in vals:
+        view = _as_before(t, n.id); q, e = _uct_parts(view, view.nodes[p.id], pol)
+        alt = sorted(((v['uct'], k) for k,v in vals.items() if k!=p.id), reverse=True)[:2]
+        return [f"chosen: {p.id} by UCT, value {vals[p.id]['uct']:.3f} = mean reward {q:+.3f} + exploration {e:.3f}"
+                + (f"; next in line {', '.join(f'{k} {v:.3f}' for v,k in alt)}" if alt else '; the only node to expand')]
+    if name=='greedy': return [f"chosen: {p.id} by greedy, the best reward ({p.reward:+.3f})"]
+    if name=='sequential': return [f"chosen: {p.id} by sequential, the most recently finished node"]
+    return [f"chosen: {p.id} by the {name} policy"]
+
+def _plan(n:Node)->list:
+    p = n.plan
+    out = [f"plan: {p.direction}: {p.goal}"]
+    if p.rationale: out.append(f"because: {' '.join(p.rationale.split())[:300]}")
+    return out
+
+# %% ../nbs/31_widgets.ipynb #7f65c530
+def _part(s, n:Node)->dict:
+    t = s.tree; par = t.nodes.get(n.parent)
+    pb = par.best_result if par is not None else None
+    rows = [(r.variant + (' *' if n.best_result is r else ''), r.status, str(r.val) if r.val else (r.error or '')[:60], _against(r, pb)) for r in n.results]
+    if not n.results and n.plan.variants: rows = [(v.name, str(n.status), '', '') for v in n.plan.variants]
+    x = t.store.by_node().get(n.id)
+    secs = sum(r.time_s for r in n.results)
+    spend = f"spent: {secs:.0f} s of training and evaluation" + (f", {_spend(x)}" if _spend(x) else '') + \
+            (f"; reward {n.reward:+.3f} against the base" if n.reward is not None else '')
+    rnd = sum(1 for o in t if o.parent is not None and o.results)
+    head = f"{n.id} {STATUS_WORDS.get(str(n.status), n.status)}" + (f" (round {rnd}" + (f" of {s.budget.rounds})" if s.budget.rounds else ')') if n.parent is not None and n.results else '')
+    return dict(node=n.id, head=head, why=_why(s, n), plan=_plan(n) if n.parent is not None else [], rows=rows, spend=spend)
+
+def _next(s)->str:
+    t = s.tree
+    w = [n.id for n in t if n.status==Status.proposed]
+    if w: return f"{', '.join(w)} wait{'s'*(len(w)==1)} at the gate: approve or prune"
+    rounds = sum(1 for o in t if o.parent is not None and o.results)
+    if s.budget.rounds is not None and rounds >= s.budget.rounds: return f"the budget's rounds are used ({rounds} of {s.budget.rounds})"
+    sel = t.select(s.policy)
+    if sel is None: return 'nothing left to expand'
+    v = policy_values(t, s.policy).get(sel.id, {})
+    return f"expand {sel.id}" + (f" (UCT value {v['uct']:.3f})" if isinstance(s.policy, UCT) and v else '')
+
+def round_summary(s:Session,           # the session
+                  nodes)->RoundSummary: # what `s.step()` returned: a node, a list of nodes, or ids
+    "What the step that acted on `nodes` did and what comes next, as text and markdown."
+    ns = nodes if isinstance(nodes, (list, tuple)) else [nodes]
+    return RoundSummary([_part(s, s.tree[getattr(n, 'id', n)]) for n in ns if n is not None], _next(s))
+
+# %% ../nbs/31_widgets.ipynb #9eafafdf
+def edit_insights(researcher,          # the session's Researcher (its insights live in the run's store)
+                  add:str=None,        # a new insight's text
+                  edit:tuple=None,     # (index, new text)
+                  delete:int=None)->list: # the index of one to delete (it is not proposed again)
+    "Add, edit or delete one insight, as the person's edit; the insights after it."
+    xs = list(researcher.insights)
+    def at(i):
+        if not 0 <= i < len(xs): raise TrexError(f"insight: there is no insight {i+1} (the run has {len(xs)}). Fix: list them with their numbers first (trex insights RUN_DIR).")
+        return i
+    if add is not None: xs.append(Insight(text=add))
+    if edit is not None: i = at(edit[0]); xs[i] = Insight(text=edit[1], nodes=xs[i].nodes)
+    if delete is not None: xs.pop(at(delete))
+    return researcher.set_insights(xs, user=True)
+
+def insights_text(xs:list)->str:
+    "The insights numbered from 1, one a line, with the nodes behind each."
+    return '\n'.join(f"{i+1}. {o.text}" + (f"  ({', '.join(o.nodes)})" if o.nodes else '') for i,o in enumerate(xs)) or '(no insights yet)'
+
+# %% ../nbs/31_widgets.ipynb #7cb9b67c
+class InsightsPanel:
+    "The Researcher's insights, editable: change a line and press Enter, ✕ deletes, Add appends."
+    def __init__(self, s:Session):
+        W,_ = _ui()
+        self.s,self.message = s,''
+        self.rows,self.msg = W.VBox(),W.HTML()
+        self.new = W.Text(placeholder='a new insight, e.g. "lr above 1e-3 diverges on this task"', layout=W.Layout(width='75%'))
+        self.b_add = W.Button(description='Add', layout=W.Layout(width='auto')); self.b_add.add_class('trex-insight-add')
+        self.b_add.on_click(lambda b: self.add(self.new.value))
+        self.widget = W.VBox([W.HTML('<b>Insights</b> <span style="color:#777">(the Researcher reads them when it plans)</span>'), self.rows,
+                              W.HBox([self.new, self.b_add]), self.msg], layout=W.Layout(border='1px solid #ddd', padding='6px'))
+        self.widget.add_class('trex-insights')
+        self.refresh()
+    def __repr__(self): return f"InsightsPanel({len(self.s.researcher.insights)} insights)"
+    def _repr_mimebundle_(self, **kw): return {**self.widget._repr_mimebundle_(**kw), 'text/plain': repr(self)}
+
+# %% ../nbs/31_widgets.ipynb #1e2f17c4
+@patch
+def refresh(self:InsightsPanel):
+    "One row per insight: its text (editable) and a delete button."
+    W,_ = _ui(); rows = []
+    for i,o in enumerate(self.s.researcher.insights):
+        t = W.Text(value=o.text, continuous_update=False, layout=W.Layout(width='85%'))
+        t.observe(lambda ch, i=i: self.edit(i, ch['new']), 'value')
+        x = W.Button(description='✕', tooltip='delete this insight', layout=W.Layout(width='36px')); x.add_class('trex-insight-delete')
+        x.on_click(lambda b, i=i: self.delete(i))
+        rows.append(W.HBox([t, x]))
+    self.rows.children = rows
+
+@patch
+def _do(self:InsightsPanel, what:str, **kw):
+    try: edit_insights(self.s.researcher, **kw)
+    except (TrexError, ValueError) as e: self.message = f"not saved: {' '.join(str(e).split())}"
+    else: self.message = what; self.refresh()
+    self.msg.value = f"<span style='color:{'#b00020' if self.message.startswith('not') else '#225'}'>{_e(self.message)}</span>"
+
+@patch
+def add(self:InsightsPanel, text:str): self._do(f"added: {text}", add=text); self.new.value = '' if not self.message.startswith('not') else self.new.value
+@patch
+def edit(self:InsightsPanel, i:int, text:str): self._do(f"insight {i+1} now: {text}", edit=(i, text))
+@patch
+def delete(self:InsightsPanel, i:int): self._do(f"deleted insight {i+1}", delete=i)
+
 # %% ../nbs/31_widgets.ipynb #09e26fd5
 class SessionView:
-    "TreeView, ApprovalPanel and NodeInspector of one session, linked."
+    "TreeView, ApprovalPanel, NodeInspector, the last round's summary and the insights of one session, linked."
     def __init__(self, s:Session, background:bool=True):
         W,_ = _ui()
         self.s,self.tree,self.panel,self.inspector = s,TreeView(s),ApprovalPanel(s, background),NodeInspector(s)
+        self.summary,self.insights = W.Output(),InsightsPanel(s)
         self.panel._pick_cbs.append(lambda nid: nid and self.inspector.show(nid))
-        self.widget = W.VBox([self.tree.widget, W.GridBox([self.panel.widget, self.inspector.widget],
-                              layout=W.Layout(grid_template_columns='repeat(auto-fit, minmax(420px, 1fr))', grid_gap='10px'))])
-        self.widget.add_class('trex-view')
+        grid = lambda *ws: W.GridBox(list(ws), layout=W.Layout(grid_template_columns='repeat(auto-fit, minmax(420px, 1fr))', grid_gap='10px'))
+        box = W.VBox([W.HTML('<b>Last round</b>'), self.summary], layout=W.Layout(border='1px solid #ddd', padding='6px'))
+        self.widget = W.VBox([self.tree.widget, grid(self.panel.widget, self.inspector.widget), grid(box, self.insights.widget)])
+        self.widget.add_class('trex-view'); box.add_class('trex-summary')
+        last = [n for n in s.tree if n.results]
+        if last: self.show_summary(last[-1].id)
+        s.tree.subscribe(lambda ev: ev['kind']=='result' and self.show_summary(ev['node']))
     def __repr__(self): return f"SessionView({len(self.s.tree)} nodes; waiting: {', '.join(self.panel.waiting()) or 'none'})"
     def _repr_mimebundle_(self, **kw): return {**self.widget._repr_mimebundle_(**kw), 'text/plain': repr(self)}
 
 @patch
+def show_summary(self:SessionView, nid):
+    "Show the round summary of node `nid` (markdown)."
+    rs = round_summary(self.s, nid)
+    self.summary.outputs = ({'output_type': 'display_data', 'data': {'text/markdown': rs._repr_markdown_(), 'text/plain': str(rs)}, 'metadata': {}},)
+
+@patch
 def view(self:Session,
          background:bool=True)->SessionView: # run approved nodes in a background thread
-    "The live tree, the approval panel and the node inspector of this session, in one layout."
+    "The live tree, the approval panel, the node inspector, the round summary and the insights of this session, in one layout."
     return SessionView(self, background)

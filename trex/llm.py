@@ -319,6 +319,7 @@ def _bad(self:LLM, why, what, transient=False):
     return LLMError(f"{type(self).__name__}: the {what} to {self.model!r} at {self.server} got status 200 with {self._redact(why)}. "
                     f"Fix: check that base_url is the API's endpoint (a proxy or login page answers otherwise).")
 
+# %% ../nbs/05_llm.ipynb #26e1995dc
 def _field(o, k): return o.get(k) if isinstance(o, dict) else getattr(o, k, None)
 def _keys(o):
     "The fields an answer came with, for a message."
@@ -456,6 +457,7 @@ def _only(g):
         try: next(g)
         except StopIteration as s: return s.value
 
+# %% ../nbs/05_llm.ipynb #044647dbc
 @patch
 def _texts(self:AnthropicClient, kw, what):
     "Yield the text of one streamed request; returns its final message. A stall or a cut is `_Broken`."
@@ -474,7 +476,6 @@ def _texts(self:AnthropicClient, kw, what):
         if not done: raise _Broken("the stream ended before its message_stop event (the connection was cut)")
         return m
     finally: mgr.__exit__(None, None, None)
-
 
 # %% ../nbs/05_llm.ipynb #ae5d5874
 @patch
@@ -617,6 +618,7 @@ def _oshape(r):
     cs = _field(r, 'choices')
     if not isinstance(cs, list) or not cs or _field(cs[0], 'message') is None: return f"JSON that is not a chat completion (fields: {_keys(r)}; choices: {cs!r:.60})",False
 
+# %% ../nbs/05_llm.ipynb #baa646fcc
 @patch
 def _get(self:OpenAIClient, kw, what):
     "One attempt: the completion, checked; `_Broken` when it is worth another."
@@ -706,6 +708,14 @@ def _otexts(self:OpenAIClient, kw, what):
     if not done: raise _Broken("the stream ended without a finish_reason (the connection was cut)")
     return u
 
+def _tap(g, out):
+    "Yield the pieces of generator `g`, keeping them in `out`; returns its return value."
+    while True:
+        try: t = next(g)
+        except StopIteration as s: return s.value
+        out.append(t); yield t
+
+# %% ../nbs/05_llm.ipynb #458488b0
 @patch
 def stream(self:OpenAIClient,
            msgs,             # a prompt, a list of turns, or message dicts
@@ -721,13 +731,6 @@ def stream(self:OpenAIClient,
     u,note = read_usage(u, est_tokens(msgs), len(''.join(out))//4, openai=True)
     self._charge(u, 'stream', node, note)
     self._answer(''.join(out), u0, 'stream')
-
-def _tap(g, out):
-    "Yield the pieces of generator `g`, keeping them in `out`; returns its return value."
-    while True:
-        try: t = next(g)
-        except StopIteration as s: return s.value
-        out.append(t); yield t
 
 # %% ../nbs/05_llm.ipynb #bfcf64bb
 def fn_schema(f)->type[BaseModel]:

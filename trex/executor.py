@@ -6,7 +6,7 @@
 from __future__ import annotations
 import json, math, re, shutil, time
 from pathlib import Path
-from trex.schema import Metric, Plan, TrainConfig, TrexError, Variant, VariantResult, validate
+from trex.schema import Metric, Plan, TrainConfig, TrexError, Variant, VariantResult, best_variant, validate
 from trex.models import resolve_model
 from trex.recipe import BuildReport, Recipe, build_data
 from trex.evaluate import eval_rows, read_jsonl, score_predictions, write_jsonl
@@ -32,12 +32,14 @@ class Executor:
                  loss_rows:int=64,            # validation rows for the evaluation loss during training
                  n_boot:int=1000,             # bootstrap resamples for the intervals
                  k_bad:int=8,                 # bad cases kept per variant
-                 data_roots=()):              # folders whose files a recipe may read (the task's pools and Hub ids always)
+                 data_roots=(),               # folders whose files a recipe may read (the task's pools and Hub ids always)
+                 track=None):                 # experiment trackers carried to each training job (trex.track)
         self.rundir = RunDir(run_dir)
         self.task, self.model, self.llm = task, model, llm
         self.runner = runner or LocalRunner()
         self.eval_limit,self.test_limit,self.max_new_tokens,self.eval_batch = eval_limit,test_limit,max_new_tokens,eval_batch
         self.loss_rows,self.n_boot,self.k_bad,self._rows = loss_rows,n_boot,k_bad,{}
+        self.track = track
         self._settled = False   # the run's settings checked (see `settle`)
         self.data_roots = [str(Path(r).expanduser().resolve()) for r in data_roots or ()]
     def __repr__(self): return f"Executor({self.rundir.path.name}, task={getattr(self.task, 'name', type(self.task).__name__)}, model={self.model})"
@@ -114,9 +116,8 @@ def results(self:Executor, node_id)->list:
 def adapter(self:Executor, node_id)->str|None:
     "The adapter folder of a node's best ok variant, or None."
     _node_id(node_id)
-    ok = [r for r in self.results(node_id) if r.status == 'ok' and r.val is not None and 'adapter' in r.artifacts]
-    if not ok: return None
-    best = max(ok, key=lambda r: r.val.value if r.val.higher_is_better else -r.val.value)
+    best = best_variant(self.results(node_id), need='adapter')
+    if best is None: return None
     return str(self.rundir.file(best.artifacts['adapter']))
 
 # %% ../nbs/20_executor.ipynb #5fdb5b01
@@ -133,8 +134,9 @@ def jobs(self:Executor, node_id, plan, data=None, faults=None)->list:
         if v.config.init_from:
             init = self.adapter(v.config.init_from)
             if init is None: raise TrexError(f"plan.variants.{v.name}.config.init_from: node {v.config.init_from!r} has no trained adapter. Fix: name a node with an ok result, or drop init_from.")
+        tk = dict(track=dict(track=self.track, run_dir=str(self.rundir), node_id=str(node_id), variant=v.name)) if self.track else {}
         out.append(Job(id=f"{node_id}/{v.name}", out=str(self._dir(node_id, v.name)), data=str(data) if data else None, config=v.config,
-                       init_adapter=init, loss_eval=fs['loss'], faults=faults.get(v.name, {}), **common))
+                       init_adapter=init, loss_eval=fs['loss'], faults=faults.get(v.name, {}), **tk, **common))
     return out
 
 # %% ../nbs/20_executor.ipynb #c20a59c6

@@ -7,37 +7,48 @@ from __future__ import annotations
 import datetime, json, os, pprint, re
 from pathlib import Path
 from fastcore.basics import patch
-from trex.schema import Node, Status, TrainConfig, TrexError, VariantResult, validate, versions
+from trex.schema import Node, Status, TrainConfig, TrexError, VariantResult, best_variant, validate, versions
 from trex.extras import DIST
+from trex.rundir import RunDir
 
 # %% auto #0
-__all__ = ['compact', 'export_spec', 'render_script', 'llamafactory_yaml', 'axolotl_yaml', 'secrets_in', 'export']
+__all__ = ['compact', 'export_spec', 'render_script', 'llamafactory_yaml', 'axolotl_yaml', 'place_rows', 'secrets_in', 'export']
 
 # %% ../nbs/32_export.ipynb #5796ad4e
-def _load(node, run_dir=None)->tuple:
-    "The node (fresh from its run's store), the run directory and the session settings."
+def _tree(run)->tuple:
+    "The `SearchTree` of `run` (a Session, SearchTree, RunDir or folder), and whether it was opened here."
     from trex.tree import SearchTree
+    from trex.store import Store
+    run = getattr(run, 'tree', run)
+    if isinstance(run, SearchTree): return run, False
+    rd = RunDir(run)
+    if not rd.exists: raise TrexError(f"run_dir: {rd} holds no trex run. Fix: pass the run directory the node came from.")
+    return SearchTree(Store.open(rd.path, create=False, readonly=True)), True
+
+def _load(node, run_dir=None)->tuple:
+    "The node (as its run's store has it now), the run directory, the session settings and the nodes its adapter grew from."
     nid = node.id if isinstance(node, Node) else node
     if not isinstance(nid, str): raise TrexError(f"node: expected a Node or a node id, got {type(node).__name__}. Fix: pass s.best(), tree['n3'] or 'n3' with run_dir=.")
-    rd = run_dir or getattr(node, '_run_dir', None)
-    if rd is None: raise TrexError(f"node {nid}: it does not say which run it belongs to (not loaded from a run directory). Fix: take it from a session or tree (s.best(), SearchTree.open(run_dir)['{nid}']), or pass run_dir=.")
-    if not (Path(rd)/'trex.db').exists(): raise TrexError(f"run_dir: {rd} holds no trex run. Fix: pass the run directory the node came from.")
-    t = SearchTree.open(rd, create=False)
+    run = run_dir if run_dir is not None else getattr(node, '_run_dir', None)   # transitional: trees still mark the nodes they load
+    if run is None: raise TrexError(f"node {nid}: it does not say which run it belongs to. Fix: s.export('{nid}', path), or export(node, path, run_dir=tree).")
+    t, opened = _tree(run)
     try:
-        if nid not in t: raise TrexError(f"node: {nid!r} is not in run {rd} (nodes: {', '.join(list(t.nodes)[:12])}). Fix: pick a node of that run, e.g. s.best().")
-        n, cfg = t[nid], t.store.meta('session')
-        chain = _chain(t, n)
-    finally: t.close()
-    if cfg is None: raise TrexError(f"run_dir: {rd} holds a tree but no session settings. Fix: export nodes of runs made by Session.create.")
-    return n, Path(rd), cfg, chain
+        if nid not in t: raise TrexError(f"node: {nid!r} is not in run {t.store.run} (nodes: {', '.join(list(t.nodes)[:12])}). Fix: pick a node of that run, e.g. s.best().")
+        n, cfg, chain = t[nid], t.store.meta('session'), _chain(t, t[nid])
+    finally:
+        if opened: t.close()
+    if cfg is None: raise TrexError(f"run_dir: {t.store.run} holds a tree but no run settings (no Executor ran there). Fix: run its nodes with an Executor or a Session.")
+    return n, t.store.run, cfg, chain
 
+# %% ../nbs/32_export.ipynb #11038c3e
 def _chain(t, n)->dict:
     "The nodes that `init_from` of `n`'s variants reaches (ancestors of the adapter), by id."
     out, todo = {}, [v.config.init_from for v in n.plan.variants if v.config.init_from]
     while todo:
         i = todo.pop()
         if i in out or i not in t: continue
-        out[i] = t[i]; todo += [v.config.init_from for v in t[i].plan.variants if v.config.init_from]
+        out[i] = t[i]
+        todo += [v.config.init_from for v in t[i].plan.variants if v.config.init_from]
     return out
 
 # %% ../nbs/32_export.ipynb #7e75cf26
@@ -78,19 +89,19 @@ def compact(recipe)->list:
     from trex.recipe import Recipe
     return [{'op': o.op, **o.model_dump(mode='json', by_alias=True, exclude_defaults=True)} for o in Recipe(recipe).ops]
 
-def _recipe(n:Node, r:VariantResult, run_dir:Path)->list:
+def _recipe(n:Node, r:VariantResult, run:RunDir)->list:
     "The recipe that built the variant's data (as stored with the data), else the plan's with the Executor's defaults."
     from trex.recipe import Recipe, Format
-    built = _json(run_dir/r.artifacts['data']/'recipe.json') if 'data' in r.artifacts else None
+    built = _json(run.file(r.artifacts['data'])/'recipe.json') if 'data' in r.artifacts else None
     if built is not None: return compact(built)
     rec = Recipe(n.plan.recipe or [{'op': 'source', 'split': 'train'}])
     return compact(rec.ops if any(o.op == 'format' for o in rec.ops) else rec.ops + [Format()])
 
 # %% ../nbs/32_export.ipynb #234e1913
-def _job(r:VariantResult, run_dir:Path)->tuple:
+def _job(r:VariantResult, run:RunDir)->tuple:
     "(job.json, child.json) of a variant, {} where missing."
     if 'job' not in r.artifacts: return {}, {}
-    p = run_dir/r.artifacts['job']
+    p = run.file(r.artifacts['job'])
     return _json(p) or {}, _json(p.parent/'child.json') or {}
 
 def _method(cfg:TrainConfig, child:dict, r:VariantResult)->str:
@@ -99,32 +110,34 @@ def _method(cfg:TrainConfig, child:dict, r:VariantResult)->str:
     if cfg.method != 'auto': return cfg.method
     return 'qlora' if r.gpu_s > 0 else 'lora'
 
-def _stage(n:Node, r:VariantResult, run_dir:Path)->tuple:
+def _stage(n:Node, r:VariantResult, run:RunDir)->tuple:
     "One training stage (the node's variant, its recipe, the config that ran) and the run's built data folder."
     v = next((v for v in n.plan.variants if v.name == r.variant), None)
-    job, child = _job(r, run_dir)
+    job, child = _job(r, run)
     cfg = validate(TrainConfig, child.get('config') or (v.config.model_dump() if v else {}), 'config')
     c = cfg.model_dump(mode='json', exclude={'init_from'})
     c['method'] = _method(cfg, child, r)
-    st = dict(node=n.id, variant=r.variant, recipe=_recipe(n, r, run_dir), config=c, planned_method=v.config.method if v else cfg.method)
+    st = dict(node=n.id, variant=r.variant, direction=n.plan.direction, goal=_line(n.plan.goal, 200), recipe=_recipe(n, r, run),
+              config=c, planned_method=v.config.method if v else cfg.method)
     if r.ladder: st['ladder'] = list(r.ladder)
-    return st, (run_dir/r.artifacts['data'] if 'data' in r.artifacts else None)
+    return st, (run.file(r.artifacts['data']) if 'data' in r.artifacts else None)
 
 # %% ../nbs/32_export.ipynb #d39efe55
-def _stages(n:Node, r:VariantResult, run_dir:Path, chain:dict)->tuple:
+def _stages(n:Node, r:VariantResult, run:RunDir, chain:dict)->tuple:
     "The training stages that produced variant `r` of `n`, oldest first ([] for a baseline), and their data folders."
     if n.plan.direction == 'baseline': return [], []
-    st, dp = _stage(n, r, run_dir)
+    st, dp = _stage(n, r, run)
     out, data, seen = [st], [dp], {n.id}
     init = next((v.config.init_from for v in n.plan.variants if v.name == r.variant), None)
     while init:
         if init in seen or init not in chain: raise TrexError(f"node {n.id}: init_from {init!r} {'loops back' if init in seen else 'is not in the run'}. Fix: export a node whose adapter chain is intact.")
-        p = chain[init]; seen.add(init)
-        ok = [o for o in p.results if o.status == 'ok' and o.val is not None and 'adapter' in o.artifacts]
-        if not ok: raise TrexError(f"node {n.id}: init_from {init!r} has no trained adapter. Fix: export a node whose adapter chain ran.")
-        pr = max(ok, key=lambda o: o.val.value if o.val.higher_is_better else -o.val.value)
-        st, dp = _stage(p, pr, run_dir)
-        out.insert(0, st); data.insert(0, dp)
+        p = chain[init]
+        seen.add(init)
+        pr = best_variant(p.results, need='adapter')
+        if pr is None: raise TrexError(f"node {n.id}: init_from {init!r} has no trained adapter. Fix: export a node whose adapter chain ran.")
+        st, dp = _stage(p, pr, run)
+        out.insert(0, st)
+        data.insert(0, dp)
         init = next((v.config.init_from for v in p.plan.variants if v.name == pr.variant), None)
     return out, data
 
@@ -145,24 +158,25 @@ def _pins(n:Node, stages:list)->dict:
     return out
 
 # %% ../nbs/32_export.ipynb #941bf8ab
-def _eval(n:Node, r:VariantResult, job:dict, run_dir:Path, cfg:dict)->dict:
+def _eval(n:Node, r:VariantResult, job:dict, run:RunDir, cfg:dict)->dict:
     "The evaluation settings the variant was scored with."
     if job.get('max_new_tokens') is None: raise TrexError(f"node {n.id}: variant {r.variant} has no job.json, so its generation cap is unknown. Fix: export a node run by this trex's Executor.")
-    lf = run_dir/'eval'/Path(job['loss_eval']).parent.name/'loss.jsonl' if job.get('loss_eval') else None
+    lf = run.eval(Path(job['loss_eval']).parent.name)/'loss.jsonl' if job.get('loss_eval') else None
     rows = sum(1 for l in lf.read_text().splitlines() if l.strip()) if lf and lf.exists() else 64
     return dict(split='validation', limit=cfg.get('eval_limit'), max_new_tokens=job['max_new_tokens'], batch_size=job.get('eval_batch', 16),
-                loss_rows=rows, n_boot=1000, boot_seed=0, base_method='qlora' if r.gpu_s > 0 and 'bitsandbytes' in n.versions else 'lora')
+                loss_rows=rows, n_boot=1000)
 
 def _metric(m)->dict|None:
     return None if m is None else dict(name=m.name, value=m.value, ci_low=m.ci_low, ci_high=m.ci_high, n=m.n, higher_is_better=m.higher_is_better)
 
+# %% ../nbs/32_export.ipynb #8137d8b2
 def _gather(node, variant=None, run_dir=None)->tuple:
     "The spec, and what only this machine knows: the run directory, each stage's built data folder, the model path loaded."
     n, rd, cfg, chain = _load(node, run_dir)
     i, r = _pick(n, variant)
     stages, data = _stages(n, r, rd, chain)
     last, job = stages[-1] if stages else None, _job(r, rd)[0]
-    spec = dict(trex_export=1, node=n.id, variant=r.variant, variant_index=i, run=rd.resolve().name,
+    spec = dict(trex_export=2, node=n.id, variant=r.variant, variant_index=i, run=rd.path.resolve().name,
                 direction=n.plan.direction, goal=n.plan.goal, task=cfg['task'], subset=cfg.get('subset'), model=cfg['model'],
                 seed=last['config']['seed'] if last else None, session_seed=cfg.get('seed'),
                 recipe=last['recipe'] if last else None, config=last['config'] if last else None, stages=stages,
@@ -171,9 +185,9 @@ def _gather(node, variant=None, run_dir=None)->tuple:
                 exported_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'))
     return spec, dict(run_dir=rd, data=data, model_path=job.get('model') or cfg['model'])
 
-def export_spec(node,             # a `Node` loaded from a run (s.best(), tree['n3']) or a node id with `run_dir`
+def export_spec(node,             # a `Node` or a node id
                 variant=None,     # None: the node's best variant; an index into its results, or a name
-                run_dir=None      # the run directory, when `node` does not carry one
+                run_dir=None      # the run: a Session, SearchTree, RunDir or folder
                )->dict:           # what `recipe.json` holds
     "Everything the export writes, as plain data: recipe, config, task, model, seed, evaluation, score, versions."
     return _gather(node, variant, run_dir)[0]
@@ -217,6 +231,7 @@ def _render_stage(st:dict)->str:
     if st.get('ladder'): extra += ''.join(f"\n{pad}# the run retried: {_line(l, 120)}" for l in st['ladder']) + f"\n{pad}# (the config below is the one that finally ran)"
     if st.get('rows_file'): extra += f"\n{pad}# this recipe calls an LLM (synthesize): the rows it built ship beside this script and are read instead\n{pad}rows_file={st['rows_file']!r},"
     return (f"    dict(node={st['node']!r}, variant={st['variant']!r},{extra}\n"
+            f"{pad}direction={st['direction']!r}, goal={st['goal']!r},\n"
             f"{pad}recipe=[    # trex.recipe operators, applied in order\n{ops}\n{pad}],\n"
             f"{pad}config=dict(    # trex.schema.TrainConfig\n" + '\n'.join(cfg) + f"\n{pad})),")
 
@@ -231,13 +246,13 @@ def _score(m)->str:
     ci = f", 95% CI [{m['ci_low']:.4f}, {m['ci_high']:.4f}]" if m.get('ci_low') is not None else ''
     return f"{m['name']} = {m['value']:.4f}{ci}, n = {m['n']}"
 
-# %% ../nbs/32_export.ipynb #a856432d
-_SCRIPT = r'''#!/usr/bin/env python
+# %% ../nbs/32_export.ipynb #b3529e43
+_HEAD = r'''#!/usr/bin/env python
 # ==================================================================================================
 # trex recipe: node {{node}}, variant {{variant}}, of run {{run}}
 # ==================================================================================================
 # What that node did, as one standalone script: rebuild its training data with the same recipe,
-# train a LoRA adapter with the same config and seed, evaluate it on the validation split and print
+# train the adapter with the same config and seed, evaluate it on the validation split and print
 # the metric. Exported by trex {{trex}} on {{date}}.
 #
 #   task    {{task_line}}
@@ -247,33 +262,39 @@ _SCRIPT = r'''#!/usr/bin/env python
 #
 # Install (the versions this recipe was made with; a check at start warns when they differ):
 #   {{pip}}
-# trex/ftbench serve three things here: the recipe's data operators (trex.recipe), the task's data
-# and metric (ftbench), and trex's named models 'tiny' and 'smollm2' (trex.models). Training and
-# evaluation are plain transformers + peft code below: the steps trex ran (trex.train.train,
-# trex.evaluate.generate), written out to be read and changed here.
+# This file holds the node's settings, not a copy of trex: every step is the pinned library's own
+# (trex.executor.Executor: trex.recipe.build_data, trex.train.train in a child process,
+# trex.evaluate.generate and score_predictions), so it trains and scores as the run did.
 #
-# Run:   python {{script}} --out DIR [--model MODEL] [--check]        (--help says more)
-# Writes only under DIR: stage*/ (built rows, adapter), predictions.jsonl, metrics.json.
+# Run:   python {{script}} --out DIR [--model MODEL] [--data-root DIR] [--check]   (--help says more)
+# Writes only under DIR, laid out as a trex run folder: data/ (built rows), eval/ (prompts),
+# nodes/<node>/<variant>/ (adapter, predictions.jsonl, result.json), metrics.json.
 # Exit:  0 done; 1 a step failed; 2 bad arguments; 3 --check and the score fell outside the interval.
 # This file holds no secrets and reads no environment variables.{{notes}}
-import argparse, json, math, sys, time
+import argparse, json, sys
 from pathlib import Path
 
 {{consts}}
+'''
 
+# %% ../nbs/32_export.ipynb #cc54d3a4
+_SETTINGS = r'''
 # The training runs, in order. Usually one: the node's variant. A variant that continued another
 # node's adapter (init_from) comes after the stage that trained that adapter. None for a baseline.
 STAGES = [
 {{stages}}
 ]
 
-EVAL = dict(
+EVAL = dict(    # how the node was scored (trex.executor.Executor's settings)
 {{eval}}
 )
 EXPECTED = {{expected}}    # the node's validation metric
 VERSIONS = {{versions}}
 DEFAULT_OUT = {{default_out}}
+'''
 
+# %% ../nbs/32_export.ipynb #acdb0466
+_GUARDS = r'''
 
 def say(msg): print(msg, flush=True)
 
@@ -299,214 +320,82 @@ def out_dir(arg):
     p.mkdir(parents=True, exist_ok=True)
     return p.resolve()
 
-def inside(out, *parts):
-    "`out/parts`, refused when it would resolve outside `out` (through a symbolic link)."
-    p = out.joinpath(*parts)
-    if not p.resolve().is_relative_to(out): die(f"refusing to write {p}: it resolves outside --out {out}. Fix: use a fresh --out folder.")
-    return p
+def roots(args, here):
+    "The folders a recipe may read local files from: --data-root (default: this script's folder)."
+    for r in args or []:
+        if not Path(r).expanduser().is_dir(): die(f"--data-root {r!r} is not a folder. Fix: name the folder that holds the recipe's local files.", 2)
+    return [str(Path(r).expanduser().resolve()) for r in args or [here]]
+'''
 
-def write_jsonl(path, rows):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(''.join(json.dumps(r, ensure_ascii=False, default=str) + '\n' for r in rows))
+# %% ../nbs/32_export.ipynb #46bfb922
+_RUN = r'''
 
-def model_path(name):
-    "A loadable model: trex builds its named models ('tiny': a random test model; 'smollm2': SmolLM2-135M-Instruct from PyPI)."
-    if name in ('tiny', 'smollm2'):
-        from trex.models import resolve_model
-        return resolve_model(name)
-    return name
-
-
-# ---- data -----------------------------------------------------------------------------------------
-def stage_data(stage, task, here):
-    "The stage's built rows, `train` (and `dev` when the recipe holds rows out), as a DatasetDict."
-    import datasets
-    if stage.get('rows_file'):    # built by an LLM in the run: read, not rebuilt
-        rows = [json.loads(l) for l in (here/stage['rows_file']).read_text().splitlines() if l.strip()]
-        return datasets.DatasetDict({s: datasets.Dataset.from_list([r['row'] for r in rows if r['split'] == s]) for s in {r['split'] for r in rows}})
-    from trex.recipe import Recipe
-    dd, report = Recipe(stage['recipe']).build(task)
-    say(repr(report))
-    return dd
-
-def loss_rows(task, dd):
-    "Rows for the evaluation loss logged while training: the recipe's held-out `dev` rows, else the first validation rows."
-    if 'dev' in dd: return dd['dev']
-    v = task.load('validation', limit=EVAL['loss_rows'])
-    return [dict(prompt=list(task.messages(r)), completion=[{'role': 'assistant', 'content': str(task.target(r))}]) for r in v]
-
-
-# ---- training -------------------------------------------------------------------------------------
-def encode(tok, prompt, completion, max_length):
-    "Token ids of one chat row, and its labels: -100 on the prompt, so the loss is on the answer only."
-    p = tok.apply_chat_template(prompt, add_generation_prompt=True, tokenize=False)
-    full = tok.apply_chat_template(list(prompt) + list(completion), tokenize=False)
-    c = full[len(p):] if full.startswith(p) else ''.join(m['content'] for m in completion) + (tok.eos_token or '')
-    pi, ci = tok(p, add_special_tokens=False)['input_ids'], tok(c, add_special_tokens=False)['input_ids']
-    return dict(input_ids=(pi + ci)[:max_length], labels=([-100]*len(pi) + ci)[:max_length])
-
-def tokenize(rows, tok, max_length):
-    "Encode prompt/completion rows; drop the rows cut before their answer."
-    import datasets
-    enc = [encode(tok, r['prompt'], r['completion'], max_length) for r in rows]
-    keep = [e for e in enc if any(l != -100 for l in e['labels'])]
-    return datasets.Dataset.from_list(keep), len(enc) - len(keep)
-
-def load_model(path, method, checkpointing=False):
-    "The base model: fp32 on a CPU, bf16 on CUDA; 'qlora' loads it in 4-bit NF4 (bitsandbytes)."
-    import torch, transformers
-    cuda = torch.cuda.is_available()
-    kw = dict(dtype=torch.bfloat16 if cuda else torch.float32)
-    if method == 'qlora':
-        kw['quantization_config'] = transformers.BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type='nf4',
-            bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=torch.bfloat16)
-    if cuda: kw['device_map'] = {'': 0}
-    m = transformers.AutoModelForCausalLM.from_pretrained(path, **kw)
-    if method == 'qlora':
-        import peft
-        m = peft.prepare_model_for_kbit_training(m, use_gradient_checkpointing=checkpointing,
-                                                 gradient_checkpointing_kwargs={'use_reentrant': False})
-    return m
-
-def training_args(cfg, out, n_rows, cuda):
-    "transformers' TrainingArguments for `cfg`: every value trex set."
-    import transformers
-    per_epoch = max(1, math.ceil(n_rows / (cfg['micro_batch']*cfg['grad_accum'])))
-    total = cfg['max_steps'] or math.ceil(per_epoch*cfg['epochs'])
-    kw = dict(output_dir=str(out), per_device_train_batch_size=cfg['micro_batch'], per_device_eval_batch_size=cfg['micro_batch'],
-              gradient_accumulation_steps=cfg['grad_accum'], learning_rate=cfg['learning_rate'], lr_scheduler_type=cfg['scheduler'],
-              warmup_steps=cfg['warmup_ratio'],    # a value below 1 is a ratio of the steps
-              num_train_epochs=cfg['epochs'], max_steps=cfg['max_steps'] or -1, weight_decay=cfg['weight_decay'], seed=cfg['seed'],
-              logging_steps=1 if total <= 200 else total//200, logging_nan_inf_filter=False,
-              save_strategy='no',                  # trex checkpoints only to resume a killed run
-              eval_strategy='steps', eval_steps=max(1, total//4), use_cpu=not cuda, bf16=cuda, report_to='none', disable_tqdm=True,
-              include_num_input_tokens_seen='non_padding', remove_unused_columns=False,
-              gradient_checkpointing_kwargs={'use_reentrant': False} if cfg['gradient_checkpointing'] else None)
-    if 'activation_checkpointing' in transformers.TrainingArguments.__dataclass_fields__: kw['activation_checkpointing'] = cfg['gradient_checkpointing']
-    else: kw['gradient_checkpointing'] = cfg['gradient_checkpointing']
-    return transformers.TrainingArguments(**kw)
-
-def train_stage(i, stage, model, task, out, here, init_adapter=None):
-    "Build stage `i`'s data and train its adapter; return the model, tokenizer, adapter folder and loss curves."
-    import torch, transformers, peft
-    cfg, d = stage['config'], inside(out, f'stage{i}')
-    tok = transformers.AutoTokenizer.from_pretrained(model)
-    if tok.pad_token is None: tok.pad_token = tok.eos_token
-    dd = stage_data(stage, task, here)
-    write_jsonl(inside(out, f'stage{i}', 'train.jsonl'), dd['train'].to_list())
-    tr, dropped = tokenize(dd['train'], tok, cfg['max_length'])
-    if len(tr) == 0: raise RuntimeError("no training row has an answer token left. Fix: a larger max_length, or check the recipe's format step.")
-    ev = tokenize(loss_rows(task, dd), tok, cfg['max_length'])[0]
-    say(f"stage {i}: {len(tr)} training rows ({dropped} cut before their answer), {len(ev)} rows for the evaluation loss")
-    cuda = torch.cuda.is_available()
-    m = load_model(model, cfg['method'], cfg['gradient_checkpointing'])
-    transformers.set_seed(cfg['seed'])    # the adapter's initial weights; the Trainer seeds data order and dropout again
-    if init_adapter: m = peft.PeftModel.from_pretrained(m, str(init_adapter), is_trainable=True)    # continue the previous stage
-    else: m = peft.get_peft_model(m, peft.LoraConfig(r=cfg['rank'], lora_alpha=cfg['alpha'], lora_dropout=cfg['dropout'],
-                                                     target_modules=cfg['target_modules'], task_type='CAUSAL_LM'))
-    if cfg['gradient_checkpointing']: m.enable_input_require_grads()
-    coll = (transformers.DataCollatorWithFlattening() if cfg['packing'] else
-            transformers.DataCollatorForSeq2Seq(tok, padding=True, label_pad_token_id=-100, pad_to_multiple_of=8 if cuda else None))
-    trainer = transformers.Trainer(model=m, args=training_args(cfg, inside(out, f'stage{i}', 'checkpoints'), len(tr), cuda),
-                                   train_dataset=tr, eval_dataset=ev, data_collator=coll)
-    trainer.train()
-    log = trainer.state.log_history
-    curves = {k: [[r['step'], r[k]] for r in log if k in r] for k in ('loss', 'eval_loss')}
-    bad = [s for s,v in curves['loss'] if not math.isfinite(v)]
-    if bad: raise RuntimeError(f"the training loss became {curves['loss'][-1][1]} at step {bad[0]}")
-    m.save_pretrained(str(inside(out, f'stage{i}', 'adapter')))
-    return m, tok, inside(out, f'stage{i}', 'adapter'), curves
-
-
-# ---- evaluation -----------------------------------------------------------------------------------
-def generate(model, tok, prompts, max_new_tokens, batch_size):
-    "Greedy completions of chat prompts, batched longest first with left padding."
-    import torch
-    texts = [tok.apply_chat_template(p, add_generation_prompt=True, tokenize=False) for p in prompts]
-    enc = [tok(t, add_special_tokens=False)['input_ids'] for t in texts]
-    order = sorted(range(len(enc)), key=lambda i: -len(enc[i]))
-    pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
-    gc_eos = getattr(getattr(model, 'generation_config', None), 'eos_token_id', None)
-    eos = list({tok.eos_token_id, *([] if gc_eos is None else list(gc_eos) if isinstance(gc_eos, (list, tuple)) else [gc_eos])} - {None})
-    out, dev = [None]*len(enc), next(model.parameters()).device
-    with torch.inference_mode():
-        for b in range(0, len(order), batch_size):
-            ix = order[b:b+batch_size]
-            L = max(len(enc[i]) for i in ix)
-            ids = torch.tensor([[pad]*(L-len(enc[i])) + enc[i] for i in ix], device=dev)
-            att = torch.tensor([[0]*(L-len(enc[i])) + [1]*len(enc[i]) for i in ix], device=dev)
-            g = model.generate(input_ids=ids, attention_mask=att, max_new_tokens=max_new_tokens, do_sample=False,
-                               pad_token_id=pad, eos_token_id=eos)
-            for j,i in enumerate(ix): out[i] = tok.decode(g[j, L:], skip_special_tokens=True)
-    return out
-
-def extract(task, text):
-    "The task's answer extracted from a generation ('' when extraction fails)."
-    try: return task.extract(text)
-    except Exception: return ''
-
-def evaluate(m, tok, task, out):
-    "Score the model on the validation split with the task's metric; write every prediction."
-    rows = task.load(EVAL['split'], limit=EVAL['limit'])
-    ids = [str(r.get('id', i)) for i,r in enumerate(rows)]
-    prompts, refs = [list(task.messages(r)) for r in rows], [task.reference(r) for r in rows]
-    t0 = time.time()
-    preds = generate(m, tok, prompts, EVAL['max_new_tokens'], EVAL['batch_size'])
-    ext = [extract(task, p) for p in preds]
-    s = task.score(ext, refs, n_boot=EVAL['n_boot'], seed=EVAL['boot_seed'])
-    write_jsonl(inside(out, 'predictions.jsonl'), [dict(id=i, prompt=p[-1]['content'], prediction=g, extracted=x if isinstance(x, (str, int, float, list, dict, type(None))) else str(x),
-                reference=r, score=e) for i,p,g,x,r,e in zip(ids, prompts, preds, ext, refs, s.per_example)])
-    say(f"evaluated {len(rows)} {EVAL['split']} rows in {time.time()-t0:.1f} s")
-    return s
-
-
-# ---- the whole recipe -----------------------------------------------------------------------------
-def run(out, model_name, here):
-    "Train every stage, then evaluate; return the score and the loss curves."
+def executor(out, model, data_roots):
+    "trex's Executor writing into `out`, with the node's evaluation settings."
     import ftbench
+    from trex.executor import Executor
     task = ftbench.task(TASK, subset=SUBSET)
-    model = model_path(model_name)
-    m = tok = adapter = None
-    curves = []
-    for i, stage in enumerate(STAGES, 1):
-        say(f"stage {i}/{len(STAGES)}: node {stage['node']}, variant {stage['variant']}")
-        m, tok, adapter, c = train_stage(i, stage, model, task, out, here, adapter)
-        curves.append(c)
-    if STAGES:
-        if STAGES[-1]['config']['method'] != 'qlora': m = m.merge_and_unload()    # exact on a full-precision base
-        tok.padding_side = 'left'; m.config.use_cache = True
-    else:
-        import transformers
-        tok = transformers.AutoTokenizer.from_pretrained(model, padding_side='left')
-        if tok.pad_token is None: tok.pad_token = tok.eos_token
-        m = load_model(model, EVAL['base_method'])
-    m.eval()
-    return evaluate(m, tok, task, out), curves
+    return Executor(out, task, model=model, eval_limit=EVAL['limit'], test_limit=0, max_new_tokens=EVAL['max_new_tokens'],
+                    eval_batch=EVAL['batch_size'], loss_rows=EVAL['loss_rows'], n_boot=EVAL['n_boot'], data_roots=data_roots)
+
+def plan(stage, init_from):
+    "A stage as a trex plan: its recipe and its one variant, continuing the adapter of node `init_from`."
+    from trex.schema import Plan, TrainConfig, Variant
+    cfg = TrainConfig(**stage['config'], init_from=init_from)
+    return Plan(direction=stage['direction'], goal=stage['goal'], recipe=stage['recipe'], variants=[Variant(name=stage['variant'], config=cfg)])
+
+def run(ex, here):
+    "Train every stage in order; the last variant's result (the base model's for a baseline) and the loss curves."
+    from trex.schema import Plan
+    if not STAGES: return ex.run(NODE, Plan(direction='baseline'))[0], []
+    prev, curves = None, []
+    for i, st in enumerate(STAGES, 1):
+        say(f"stage {i}/{len(STAGES)}: node {st['node']}, variant {st['variant']}")
+        if st.get('rows_file'):    # built by an LLM in the run: its rows are read, not built again
+            from trex.export import place_rows
+            place_rows(ex, st['recipe'], here/st['rows_file'])
+        r = ex.run(st['node'], plan(st, prev))[0]
+        if r.status != 'ok': raise RuntimeError(f"stage {i} ({st['node']}/{st['variant']}) failed: {r.error}")
+        curves.append(dict(loss=r.loss_curve, eval_loss=r.eval_loss_curve))
+        prev = st['node']
+    return r, curves
+'''
+
+# %% ../nbs/32_export.ipynb #695c958d
+_MAIN = r'''
 
 class Parser(argparse.ArgumentParser):
     "Usage errors as one line on stderr that names the fix (exit 2)."
     def error(self, message):
         print(f"{self.prog}: error: {message}. Fix: see python {self.prog} --help.", file=sys.stderr); sys.exit(2)
 
-def main(argv=None):
-    ap = Parser(description=f"Rebuild the data, train and evaluate trex node {STAGES[-1]['node'] if STAGES else 'baseline'} of {TASK}; print the metric.",
+def args(argv):
+    ap = Parser(description=f"Rebuild the data, train and evaluate trex node {NODE} of {TASK}; print the metric.",
         epilog=f"The node scored {EXPECTED['name']}={EXPECTED['value']:.4f} on the validation split. Settings are the constants at the top of this file.")
     ap.add_argument('--out', default=DEFAULT_OUT, help=f"folder for everything this script writes (default: {DEFAULT_OUT}); '..' is refused")
     ap.add_argument('--model', default=None, help=f"another base model (hub id or folder) instead of {MODEL!r}; the node's score then no longer applies")
+    ap.add_argument('--data-root', action='append', help="a folder the recipe may read local files from (repeatable; default: this script's folder)")
     ap.add_argument('--check', action='store_true', help="exit 3 when the score falls outside the node's 95%% interval")
-    a = ap.parse_args(argv)
-    out = out_dir(a.out)
+    return ap.parse_args(argv)
+'''
+
+# %% ../nbs/32_export.ipynb #1fa81ff8
+_END = r'''
+
+def main(argv=None):
+    a, here = args(argv), Path(__file__).resolve().parent
+    out, data_roots = out_dir(a.out), roots(a.data_root, here)
     check_versions()
-    try: s, curves = run(out, a.model or MODEL, Path(__file__).resolve().parent)
+    try: r, curves = run(executor(out, a.model or MODEL, data_roots), here)
     except Exception as e:
         import traceback; traceback.print_exc()
         die(f"{type(e).__name__}: {e}")
-    lo, hi = EXPECTED.get('ci_low'), EXPECTED.get('ci_high')
-    within = lo is not None and lo - 1e-9 <= s.value <= hi + 1e-9
-    res = dict(metric=s.name, value=s.value, ci=list(s.ci), n=len(s.per_example), metrics=s.metrics, expected=EXPECTED,
-               within_node_interval=within, model=a.model or MODEL, loss_curves=curves)
-    inside(out, 'metrics.json').write_text(json.dumps(res, indent=1))
-    say(f"{s.name} = {s.value:.4f}  95% CI [{s.ci[0]:.4f}, {s.ci[1]:.4f}]  n={len(s.per_example)}")
+    v, lo, hi = r.val, EXPECTED.get('ci_low'), EXPECTED.get('ci_high')
+    within = lo is not None and lo - 1e-9 <= v.value <= hi + 1e-9
+    res = dict(metric=v.name, value=v.value, ci=[v.ci_low, v.ci_high], n=v.n, metrics=r.metrics, expected=EXPECTED, within_node_interval=within,
+               model=a.model or MODEL, loss_curves=curves, predictions=r.artifacts.get('predictions'))
+    (out/'metrics.json').write_text(json.dumps(res, indent=1))
+    say(f"{v.name} = {v.value:.4f}  95% CI [{v.ci_low:.4f}, {v.ci_high:.4f}]  n={v.n}")
     say(f"the node: {EXPECTED['name']} = {EXPECTED['value']:.4f}  95% CI [{lo:.4f}, {hi:.4f}]  n={EXPECTED['n']}  -> "
         + ("within the node's interval" if within else "OUTSIDE the node's interval"))
     if a.model: say("(another model was given with --model: the node's score does not apply)")
@@ -515,6 +404,8 @@ def main(argv=None):
 if __name__ == '__main__':
     main()
 '''
+
+_SCRIPT = _HEAD + _SETTINGS + _GUARDS + _RUN + _MAIN + _END
 
 # %% ../nbs/32_export.ipynb #4d62764c
 def _notes(spec:dict)->str:
@@ -532,8 +423,7 @@ def _notes(spec:dict)->str:
 _EVAL_DOC = dict(split="the split scored", limit="its rows scored (ftbench's seeded sample; None: all)",
                  max_new_tokens="greedy generation cap", batch_size="prompts per generation batch",
                  loss_rows="validation rows for the evaluation loss logged while training",
-                 n_boot="bootstrap resamples of the 95% interval", boot_seed="their seed",
-                 base_method="how a baseline (no STAGES) loads the base model")
+                 n_boot="bootstrap resamples of the 95% interval (seed 0)")
 
 def _rows(pairs:list, indent:int)->str:
     "Lines of code with aligned trailing comments."
@@ -547,7 +437,8 @@ def render_script(spec:dict, name:str='recipe.py')->str:
                  task_line=_line(f"{spec['task']}" + (f" (subset {spec['subset']})" if spec['subset'] else '')),
                  model_line=_line(spec['model']), goal=_line(f"{spec['direction']}: {spec['goal']}"), score=_score(spec['expected']),
                  pip=_pip(tv), script=_line(name, 60), notes=_notes(spec),
-                 consts=_rows([(f"TASK = {spec['task']!r}", "the ftbench task: its data, prompt format and metric"),
+                 consts=_rows([(f"NODE = {spec['node']!r}", "the node this script reproduces"),
+                               (f"TASK = {spec['task']!r}", "the ftbench task: its data, prompt format and metric"),
                                (f"SUBSET = {spec['subset']!r}", "the task's subset (None: its default)"),
                                (f"MODEL = {spec['model']!r}", "'tiny'/'smollm2' are built by trex.models; else a hub id or folder (--model overrides)")], 0),
                  stages='\n'.join(_render_stage(s) for s in spec['stages']),
@@ -651,6 +542,24 @@ def _jsonl(rows)->str: return ''.join(json.dumps(r, ensure_ascii=False) + '\n' f
 _DS_INFO = dict(trex_train=dict(file_name='train.jsonl', formatting='sharegpt', columns=dict(messages='messages'),
                                 tags=dict(role_tag='role', content_tag='content', user_tag='user', assistant_tag='assistant', system_tag='system')))
 
+# %% ../nbs/32_export.ipynb #821353a5
+def place_rows(ex,            # the `Executor` that will run the stage
+               recipe:list,   # the stage's recipe (with its format step)
+               rows_file)->Path:  # JSON lines of {split, row}, as the export ships them
+    "Put a recipe's shipped rows where `ex.build_data(recipe)` finds them built."
+    import datasets
+    from trex.recipe import Recipe
+    rec = Recipe(recipe)
+    rows = [json.loads(l) for l in Path(rows_file).read_text().splitlines() if l.strip()]
+    dd = datasets.DatasetDict({s: datasets.Dataset.from_list([r['row'] for r in rows if r['split'] == s]) for s in dict.fromkeys(r['split'] for r in rows)})
+    key = rec.key(ex.task)
+    d = ex.rundir.data(key)
+    if (d/'report.json').exists(): return d
+    dd.save_to_disk(str(d))
+    (d/'recipe.json').write_text(json.dumps(rec.to_list(), indent=1))
+    (d/'report.json').write_text(json.dumps(dict(steps=[], key=key, shipped=str(Path(rows_file).name))))
+    return d
+
 # %% ../nbs/32_export.ipynb #47b4204a
 _SECRET_NAME = re.compile(r'KEY|TOKEN|SECRET|PASSW|CREDENTIAL|AUTH', re.I)
 _SECRET_SHAPE = re.compile(r'sk-ant-[A-Za-z0-9_\-]{8,}|sk-(?:proj-)?[A-Za-z0-9]{20,}|hf_[A-Za-z0-9]{20,}|gh[pousr]_[A-Za-z0-9]{20,}|AKIA[0-9A-Z]{16}')
@@ -721,12 +630,12 @@ def _write(files:dict, overwrite:bool)->list:
     sp.chmod(sp.stat().st_mode | 0o111)
     return list(files)
 
-def export(node,               # a `Node` loaded from a run (s.best(), tree['n3']), or a node id with `run_dir`
+def export(node,               # a `Node` or a node id of the run
            path='recipe.py',   # the script to write; `recipe.json` (and any YAML/data) go beside it
            variant=None,       # None: the node's best variant; an index into its results, or a name
            fmt=None,           # also write 'llamafactory', 'axolotl' or 'all' YAML, with the built rows as JSON lines
            overwrite:bool=False, # replace files that exist
-           run_dir=None        # the run directory, when `node` does not carry one
+           run_dir=None        # the run: a Session, SearchTree, RunDir or folder
           )->list:             # the written files (Paths)
     "Write a standalone script that rebuilds `node`'s data, trains and evaluates it, plus `recipe.json` (and YAML configs with `fmt`)."
     p, fmts = _check_path(path), _fmts(fmt)
@@ -735,12 +644,3 @@ def export(node,               # a `Node` loaded from a run (s.best(), tree['n3'
     for f,text in files.items():
         if (s := secrets_in(text)): raise TrexError(f"export: {f.name} would contain {', '.join(s)}. Fix: remove the secret from the node's plan (recipe); trex never writes keys. Nothing was written.")
     return _write(files, overwrite)
-
-@patch
-def export(self:Node,
-           path='recipe.py',   # the script to write; `recipe.json` goes beside it
-           variant=None,       # None: the best variant; an index or a name
-           fmt=None,           # also 'llamafactory', 'axolotl' or 'all' YAML
-           overwrite:bool=False)->list:
-    "Export this node as a standalone script (see `trex.export.export`)."
-    return export(self, path, variant, fmt, overwrite)

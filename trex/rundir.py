@@ -70,6 +70,12 @@ def eval(self:RunDir, name:str=None)->Path:
     "The folder of evaluation prompt files, or the set `name` (task-eval_limit-test_limit)."
     return self.path/'eval' if name is None else self.path/'eval'/_name(name, 'evaluation set')
 
+@patch
+def tensorboard(self:RunDir, nid:str=None, name:str=None)->Path:
+    "The TensorBoard logs (trex.track): all of them, a node's, or one variant's."
+    d = self.path/'tensorboard'
+    return d if nid is None else d/_name(nid, 'node id') if name is None else d/_name(nid, 'node id')/_name(name, 'variant name')
+
 # %% ../nbs/01a_rundir.ipynb #c0762939
 @patch
 def rel(self:RunDir, p)->str:

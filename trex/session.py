@@ -15,10 +15,11 @@ from trex.schema import *
 from trex.tree import *
 from trex.llm import Budget
 from trex.store import RunLock
+from trex.rundir import RunDir
 from trex.recipe import MAX_ROWS
 
 # %% auto #0
-__all__ = ['FLOPS', 'Gate', 'Limits', 'policy_spec', 'policy_of', 'Session', 'check_task', 'cost_line']
+__all__ = ['POLICIES', 'FLOPS', 'Gate', 'Limits', 'policy_spec', 'policy_of', 'Session', 'check_task', 'cost_line']
 
 # %% ../nbs/30_session.ipynb #5e6e5c41
 class Gate(Record):
@@ -58,26 +59,29 @@ class Limits(Record):
     max_rows: int = Field(MAX_ROWS, ge=1, le=MAX_ROWS)  # rows of a round's data
 
 # %% ../nbs/30_session.ipynb #ec068826
-_POLICIES = {'uct': UCT, 'greedy': Greedy, 'sequential': Sequential, 'random': RandomPolicy}
+POLICIES = {'uct': UCT, 'greedy': Greedy, 'sequential': Sequential, 'random': RandomPolicy}   # the one registry of policy names
 
 def policy_spec(p)->dict:
     "A JSON description of a selection policy."
-    if isinstance(p, str): p = _POLICIES[p]() if p in _POLICIES else None
-    name = next((k for k,v in _POLICIES.items() if type(p) is v), None)
-    if name is None: raise TrexError(f"policy: {p!r} is not a policy. Fix: use one of {', '.join(_POLICIES)} (or their classes from trex.tree).")
+    if isinstance(p, str): p = POLICIES[p]() if p in POLICIES else None
+    name = next((k for k,v in POLICIES.items() if type(p) is v), None)
+    if name is None: raise TrexError(f"policy: {p!r} is not a policy. Fix: use one of {', '.join(POLICIES)} (or their classes from trex.tree).")
     return dict(name=name, **vars(p))
 
 def policy_of(spec:dict)->Policy:
     "The policy a `policy_spec` describes."
-    spec = dict(spec); return _POLICIES[spec.pop('name')](**spec)
+    spec = dict(spec)
+    return POLICIES[spec.pop('name')](**spec)
 
+# %% ../nbs/30_session.ipynb #4812449f
 class Session:
     "One fine-tuning run: a tree, a Researcher, an Executor, a budget, limits and a gate."
     def __init__(self, tree:SearchTree, researcher, executor, budget:Budget, gate:Gate, policy:Policy, cfg:dict, limits:Limits=None):
         self.tree,self.researcher,self.executor,self.gate,self.policy,self.cfg = tree,researcher,executor,gate,policy,cfg
         self.limits,self.message,self.width = limits or Limits(),'',cfg.get('width', 1)
         self._busy,self._lock = set(),threading.Lock()   # nodes executing in this process (the panel runs them in a thread)
-        self._wlock,self._seen,self._hw,self._model,self._sizes = RunLock(tree.store.path.parent),tree.store.last_seq(),None,None,{}
+        self._wlock,self._seen,self._hw,self._model,self._sizes = RunLock(tree.store.run),tree.store.last_seq(),None,None,{}
+        self.verbose,self.track,self.notifier = bool(cfg.get('verbose')),cfg.get('track'),None
         self.budget = budget
     @property
     def budget(self)->Budget: return self._budget
@@ -87,11 +91,11 @@ class Session:
         self._budget = b
         for c in {id(o): o for o in (getattr(self.researcher, 'llm', None), self.executor.llm) if o is not None}.values():
             if hasattr(c, 'ledger') and hasattr(c, 'budget'): c.ledger,c.budget = self.tree.store,b
-    def __repr__(self): return f"Session('{self.tree.store.path.parent}', task={self.cfg['task']}, model={self.cfg['model']}, {len(self.tree)} nodes)"
+    def __repr__(self): return f"Session('{self.tree.store.run}', task={self.cfg['task']}, model={self.cfg['model']}, {len(self.tree)} nodes)"
     def _repr_markdown_(self):
-        return f"**Session** `{self.tree.store.path.parent}`: {self.cfg['requirement']}\n\n" + (f"> {self.message}\n\n" if self.message else '') + self.tree._repr_markdown_()
+        return f"**Session** `{self.tree.store.run}`: {self.cfg['requirement']}\n\n" + (f"> {self.message}\n\n" if self.message else '') + self.tree._repr_markdown_()
 
-# %% ../nbs/30_session.ipynb #6abb98a2
+# %% ../nbs/30_session.ipynb #a4e43d1e
 def check_task(name:str, subset=None):
     "The ftbench task `name`, or a `TrexError` naming the closest task."
     import ftbench
@@ -105,6 +109,7 @@ def _task(name, subset=None):
     if not name: raise TrexError("task: no task given. Fix: pass an ftbench task name, e.g. task='mini_sentiment' (see `ftbench list`).")
     return check_task(name, subset)
 
+# %% ../nbs/30_session.ipynb #c9905727
 def _researcher(kind, llm, tree, task, seed, config=None):
     from trex.offline import OfflineResearcher
     from trex.researcher import Researcher
@@ -120,6 +125,7 @@ def _llm_spec(r):
     if u.username or u.password: raise TrexError("researcher: the client's base URL holds credentials (user:password@). Fix: give the key through the environment (ANTHROPIC_API_KEY or OPENAI_API_KEY) and a base URL without them.")
     return type(r).__name__, r, {k: v for k,v in s.items() if 'key' not in k.lower()}
 
+# %% ../nbs/30_session.ipynb #c8a2b7cb
 def _roots(data_roots)->list:
     "The data roots as absolute folders, each checked to exist."
     if data_roots is None: return []
@@ -134,11 +140,25 @@ def _roots(data_roots)->list:
 def _holds_run(run_dir)->bool:
     "Does `run_dir`'s database hold a run? (Not when a kill stopped `create` before it stored the settings: no settings, no nodes.)"
     from trex.store import Store
+    if not RunDir(run_dir).exists: return False
     try: st = Store.open(run_dir, create=False)
     except Exception: return True            # a foreign or damaged file: never overwrite it
     try: return st.meta('session') is not None or bool(st.nodes())
     finally: st.close()
 
+# %% ../nbs/30_session.ipynb #bbb994ac
+def _check_create(run_dir, width, requirement, seed, eval_limit, test_limit, researcher):
+    "Refuse a bad argument of `Session.create` with a one-line fix."
+    if not str(run_dir).strip(): raise TrexError("run_dir: empty. Fix: pass a directory for the run, e.g. 'runs/notes'.")
+    if _holds_run(run_dir): raise TrexError(f"run_dir: {run_dir} already holds a run. Fix: Session.load({str(run_dir)!r}) to continue it, or pick a new directory.")
+    if isinstance(width, bool) or not isinstance(width, int) or width < 1: raise TrexError(f"width: {width!r} is not a number of nodes. Fix: width=1 (one node at a time) or more, e.g. width=4 with a RayRunner.")
+    if requirement is not None and (not isinstance(requirement, str) or not requirement.strip()): raise TrexError(f"requirement: {requirement!r} is not a requirement. Fix: say in words what the model should do, or leave it out (the task's own).")
+    if isinstance(seed, bool) or not isinstance(seed, int): raise TrexError(f"seed: {seed!r} is not an integer. Fix: seed=0 (or any integer).")
+    for k,v,lo in (('eval_limit', eval_limit, 1), ('test_limit', test_limit, 0)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < lo): raise TrexError(f"{k}: {v!r} is not a number of rows. Fix: None (all rows) or an integer >= {lo}.")
+    if isinstance(researcher, str) and researcher!='offline': raise TrexError(f"researcher: {researcher!r} is neither 'offline' nor an LLM client. Fix: researcher='offline', or a client such as AnthropicClient(model=...).")
+
+# %% ../nbs/30_session.ipynb #fd94ace2
 @patch(cls_method=True)
 def create(cls:Session,
            run_dir,                        # a new run directory
@@ -147,7 +167,7 @@ def create(cls:Session,
            model:str='tiny',               # 'tiny', 'smollm2', a model folder or hub id
            budget=None,                    # a `Budget` (or dict): usd, tokens, gpu_hours, rounds
            researcher=None,                # 'offline' (default) or a trex.llm client
-           policy='uct',                   # 'uct', 'greedy', 'sequential', 'random' or a Policy
+           policy='uct',                   # a name from `POLICIES` ('uct', 'greedy', 'sequential', 'random') or a Policy
            gate='auto',                    # 'auto', 'each' or a `Gate`
            seed:int=0,                     # seeds the Researcher's variants
            config=None,                    # the offline Researcher's starting `TrainConfig` (or dict)
@@ -157,53 +177,77 @@ def create(cls:Session,
            runner=None,                    # the Executor's runner (default: LocalRunner())
            width:int=1,                    # nodes executed at once (through the runner); 1: one after another
            limits=None,                    # `Limits` (or dict): steps, tokens, hours per variant; hours, rows per round
-           data_roots=None)->Session:      # folders whose files a plan may read (besides the task's pools and Hub ids)
+           data_roots=None,                # folders whose files a plan may read (besides the task's pools and Hub ids)
+           verbose:bool=False,             # show other libraries' progress bars and warnings (trex.quiet)
+           track=None,                     # experiment trackers, e.g. 'tensorboard' (trex.track)
+           notify=None)->Session:          # a webhook URL, a `trex.notify.Notifier`, or dict(command=...) (trex.notify)
     "Start a new run in `run_dir`."
-    from trex.executor import Executor
-    if not str(run_dir).strip(): raise TrexError("run_dir: empty. Fix: pass a directory for the run, e.g. 'runs/notes'.")
-    run_dir = Path(run_dir)
-    if (run_dir/'trex.db').exists() and _holds_run(run_dir): raise TrexError(f"run_dir: {run_dir} already holds a run. Fix: Session.load({str(run_dir)!r}) to continue it, or pick a new directory.")
-    if isinstance(width, bool) or not isinstance(width, int) or width < 1: raise TrexError(f"width: {width!r} is not a number of nodes. Fix: width=1 (one node at a time) or more, e.g. width=4 with a RayRunner.")
+    _check_create(run_dir, width, requirement, seed, eval_limit, test_limit, researcher)
     t = _task(task, subset)
     from trex.models import check_model
     check_model(model)
-    if requirement is not None and (not isinstance(requirement, str) or not requirement.strip()): raise TrexError(f"requirement: {requirement!r} is not a requirement. Fix: say in words what the model should do, or leave it out (the task's own).")
-    if isinstance(seed, bool) or not isinstance(seed, int): raise TrexError(f"seed: {seed!r} is not an integer. Fix: seed=0 (or any integer).")
-    for k,v,lo in (('eval_limit', eval_limit, 1), ('test_limit', test_limit, 0)):
-        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < lo): raise TrexError(f"{k}: {v!r} is not a number of rows. Fix: None (all rows) or an integer >= {lo}.")
-    if isinstance(researcher, str) and researcher!='offline': raise TrexError(f"researcher: {researcher!r} is neither 'offline' nor an LLM client. Fix: researcher='offline', or a client such as AnthropicClient(model=...).")
     budget,gate,pspec = validate(Budget, budget or {}, 'budget'),Gate.of(gate),policy_spec(policy)
     config,lim,roots = validate(TrainConfig, config or {}, 'config'),validate(Limits, limits or {}, 'limits'),_roots(data_roots)
     kind,llm,settings = _llm_spec(researcher)
+    tk,nt = _track(track),_notifier(notify)
     cfg = dict(requirement=requirement or t.requirement, task=getattr(t, 'name', str(task)), subset=subset, model=str(model),
-               seed=seed, config=config.model_dump(exclude_defaults=True), eval_limit=eval_limit, test_limit=test_limit, researcher=kind, width=width,
-               llm=settings, data_roots=roots)
+               seed=seed, config=config.model_dump(exclude_defaults=True), eval_limit=eval_limit, test_limit=test_limit, researcher=kind,
+               width=width, llm=settings, data_roots=roots, verbose=bool(verbose), track=tk, notify=nt.settings() if nt.on else None)
     tree = SearchTree.open(run_dir)
     for k,v in dict(session=cfg, budget=budget.model_dump(), gate=gate.model_dump(), policy=pspec, limits=lim.model_dump()).items(): tree.store.set_meta(k, v)
-    return cls._build(tree, t, llm, runner)
+    return cls._build(tree, t, llm, runner, nt)
 
+# %% ../nbs/30_session.ipynb #34a1744e
+def _settings(cfg:dict, task)->dict:
+    "A run's session settings, with `create`'s defaults where a run made by hand stored none."
+    base = dict(requirement=getattr(task, 'requirement', None), subset=None, seed=0, config={}, eval_limit=None, test_limit=None,
+                researcher='offline', width=1, llm=None, data_roots=[], verbose=False, track=None, notify=None)
+    return {**base, **cfg}
+
+def _track(track)->list|None:
+    "The experiment trackers, checked (trex.track)."
+    from trex.track import check_track
+    return check_track(track) or None
+
+def _notifier(notify=None, stored=None):
+    "The run's `Notifier`: from `notify` (a URL, a Notifier, dict(command=...)), else from the stored settings and TREX_NOTIFY_URL."
+    from trex.notify import Notifier
+    if isinstance(notify, Notifier): return notify
+    if isinstance(notify, str): return Notifier(url=notify)
+    if isinstance(notify, dict): return Notifier(**notify)
+    if notify is not None: raise TrexError(f"notify: {notify!r} is not a notifier. Fix: a webhook URL, dict(command='...'), or a trex.notify.Notifier.")
+    return Notifier.from_settings(stored)
+
+# %% ../nbs/30_session.ipynb #48d4133f
 @patch(cls_method=True)
-def _build(cls:Session, tree, task, llm, runner):
+def _build(cls:Session, tree, task, llm, runner, notifier=None):
     from trex.executor import Executor
-    st = tree.store; cfg = st.meta('session')
-    ex = Executor(st.path.parent, task, model=cfg['model'], runner=runner, llm=llm, eval_limit=cfg['eval_limit'], test_limit=cfg['test_limit'],
-                  data_roots=cfg.get('data_roots') or ())
-    r = _researcher(cfg['researcher'], llm, tree, task, cfg['seed'], cfg.get('config'))
-    return cls(tree, r, ex, validate(Budget, st.meta('budget'), 'budget'), Gate.of(st.meta('gate')), policy_of(st.meta('policy')), cfg,
-               validate(Limits, st.meta('limits', {}), 'limits'))
+    st = tree.store
+    cfg = _settings(st.meta('session'), task)
+    ex = Executor(st.run, task, model=cfg['model'], runner=runner, llm=llm, eval_limit=cfg['eval_limit'], test_limit=cfg['test_limit'],
+                  data_roots=cfg['data_roots'] or (), track=cfg['track'])
+    ex._settled = True                    # the session's settings are stored
+    r = _researcher(cfg['researcher'], llm, tree, task, cfg['seed'], cfg['config'])
+    pol = policy_of(st.meta('policy') or policy_spec('uct'))
+    s = cls(tree, r, ex, validate(Budget, st.meta('budget') or {}, 'budget'), Gate.of(st.meta('gate') or 'auto'), pol, cfg,
+            validate(Limits, st.meta('limits') or {}, 'limits'))
+    s.notifier = notifier or _notifier(None, cfg['notify'])
+    return s
 
 @patch(cls_method=True)
 def load(cls:Session,
-         run_dir,               # a run directory made by `Session.create`
+         run_dir,               # a run directory (made by `Session.create`, or by hand with an Executor)
          researcher=None,       # the LLM client again, for a run with an LLM Researcher
          runner=None,           # the Executor's runner
-         readonly:bool=None)->Session: # only view it (None: when this process may not write there)
+         readonly:bool=None,    # only view it (None: when this process may not write there)
+         notify=None)->Session: # the webhook URL again (else TREX_NOTIFY_URL), or another notifier
     "Open an existing run and continue where it stopped (or view it: loading takes no lock, writing does)."
     from trex.store import Store
     tree = SearchTree(Store.open(run_dir, create=False, readonly=readonly))
     cfg = tree.store.meta('session')
-    if cfg is None: raise TrexError(f"run_dir: {run_dir} holds a search tree but no session settings. Fix: create the run with Session.create.")
-    return cls._build(tree, _task(cfg['task'], cfg['subset']), None if researcher in (None, 'offline') else researcher, runner)
+    if cfg is None: raise TrexError(f"run_dir: {run_dir} holds a search tree but no run settings (no Executor has run there). Fix: run a node with an Executor, or create the run with Session.create.")
+    llm = None if researcher in (None, 'offline') else researcher
+    return cls._build(tree, _task(cfg['task'], cfg.get('subset')), llm, runner, _notifier(notify, cfg.get('notify')) if notify else None)
 
 # %% ../nbs/30_session.ipynb #a0847eb7
 @patch
@@ -365,7 +409,7 @@ def _reload(self:Session):
 def writing(self:Session, what:str='stepping'):
     "Hold the run's write lock for a block (one writer per run); read the tree again first if another process changed it."
     st = self.tree.store
-    if st.readonly: raise TrexError(f"run_dir: {st.path.parent} is read-only (opened for viewing). Fix: Session.load it where this process may write, or copy the run and continue the copy.")
+    if st.readonly: raise TrexError(f"run_dir: {st.run} is read-only (opened for viewing). Fix: Session.load it where this process may write, or copy the run and continue the copy.")
     self._wlock.acquire(what)
     try:
         if self._wlock.depth == 1:
@@ -378,8 +422,12 @@ def writing(self:Session, what:str='stepping'):
 
 # %% ../nbs/30_session.ipynb #fc960389
 @patch
-def _say(self:Session, msg):
-    self.message = msg; print(msg)
+def _say(self:Session, msg:str, event:str=None, nid=None):
+    "Tell the person `msg` (one line); with `event` ('gate', 'failed', 'budget', 'done') the notifier too (trex.notify)."
+    from trex.quiet import say
+    self.message = msg
+    say(msg)
+    if event and self.notifier is not None: self.notifier.send(event, self.tree.store.run.path, nid, msg)
 
 @patch
 def execute_many(self:Session, nids:list)->list:
@@ -405,11 +453,12 @@ def execute(self:Session, nid)->Node:
     "Run node `nid` (approved or interrupted while running) and record what it produced."
     return self.execute_many([nid])[0]
 
-# %% ../nbs/30_session.ipynb #ec18e018
+# %% ../nbs/30_session.ipynb #a46fad96
 @patch
 def _record(self:Session, nid, res:list, t0:float)->Node:
     "Record a node's results, charge its compute time (priced by the budget), and let the Researcher diagnose and distil."
     self.tree.record(nid, res)
+    self._track(nid, res)
     gs = sum(r.gpu_s for r in res); cs = sum(r.time_s for r in res if not r.gpu_s)
     usd = self.budget.compute_usd(gs, cs)
     if gs or usd: self.tree.store.add('train', usd=usd, gpu_s=gs, node=nid, note=f"{len(res)} variants, {time.time()-t0:.0f} s wall, {gs:.0f} GPU s, {cs:.0f} CPU s")
@@ -417,9 +466,21 @@ def _record(self:Session, nid, res:list, t0:float)->Node:
         try: self._brief(); f()
         except Exception as e: self.tree.note(nid, f"researcher {what} failed: {type(e).__name__}: {str(e)[:300]}")
     n = self.tree[nid]
-    self._say(f"{nid} {n.status}: " + (f"score {n.score:.4g} (reward {n.reward:+.3f})" if n.score is not None else '; '.join((r.error or '')[:80] for r in n.results)))
+    bad = n.status == Status.failed or any(r.status == 'failed' for r in n.results)
+    self._say(f"{nid} {n.status}: " + (f"score {n.score:.4g} (reward {n.reward:+.3f})" if n.score is not None else '; '.join((r.error or '')[:80] for r in n.results)),
+              'failed' if bad else None, nid)
     return n
 
+# %% ../nbs/30_session.ipynb #6f680705
+@patch
+def _track(self:Session, nid, res:list):
+    "Report each scored variant to the run's experiment trackers (trex.track); a tracker's failure becomes a note."
+    if not self.track: return
+    from trex.track import log_node
+    for v, st in log_node(self.track, self.tree.store.run.path, nid, self.tree[nid].plan, res).items():
+        if (bad := {t: e for t,e in st.items() if e != 'ok'}): self.tree.note(nid, f"tracking {v} failed: {bad}")
+
+# %% ../nbs/30_session.ipynb #8a9e0e75
 @patch
 def _propose(self:Session, sel:Node)->tuple:
     "Ask the Researcher for a child of `sel` and check it: (node or None, why it stops, whether it waits at the gate)."
@@ -439,11 +500,12 @@ def _propose(self:Session, sel:Node)->tuple:
     why = self.gate.waits(plan, sel, cost)
     return t[n.id], None, (f"{why}; {cost_line(cost)}" if why else False)
 
-# %% ../nbs/30_session.ipynb #9fb433af
+# %% ../nbs/30_session.ipynb #3a4d0f21
 @patch
 def step(self:Session)->Node|list|None:
     "Do the next thing the run needs; returns the node acted on (or waiting, or refused), a list of them with width > 1, None when stopped."
-    with self.writing('stepping'): return self._step()
+    from trex.quiet import quiet
+    with self.writing('stepping'), quiet(self.verbose): return self._step()
 
 @patch
 def _refused_run(self:Session, k:int=3)->str|None:
@@ -454,58 +516,51 @@ def _refused_run(self:Session, k:int=3)->str|None:
     return None
 
 @patch
+def _one(self:Session, nodes:list):
+    "What a step returns: the list with width > 1, else its one node."
+    return nodes if self.width > 1 else nodes[0]
+
+# %% ../nbs/30_session.ipynb #48e19952
+@patch
 def _step(self:Session):
     t = self.tree
     if (busy := [t[i] for i in sorted(self._busy)]):
         self._say(f"{', '.join(o.id for o in busy)} {'is' if len(busy)==1 else 'are'} executing in this session (the panel's thread); step again when done.")
-        return busy if self.width > 1 else busy[0]
-    if self.width > 1 and len(t): return self._step_wide()
-    for st in (Status.running, Status.approved):
-        n = next((o for o in t if o.status==st), None)
-        if n is not None: return self.execute(n.id)
-    n = next((o for o in t if o.status==Status.proposed), None)
-    if n is not None:
-        self._say(f"{n.id} waits at the gate: {n.plan.summary}. Approve, edit or prune it (s.approve('{n.id}')).")
-        return n
-    if not len(t): return self.execute(t.add(Plan(direction='baseline', goal='evaluate the base model'), status='approved').id)
-    if (why := self.over_budget()): self._say(f"stopped: {why}. Raise the budget to go on; nothing is lost."); return None
-    if (why := self._refused_run()): self._say(f"stopped: {why}."); return None
-    sel = t.select(self.policy)
-    if sel is None: self._say("stopped: no node can be expanded (all pruned or failed)."); return None
-    n, stop, waits = self._propose(sel)
-    if stop: self._say(f"stopped: {stop}" + ('' if stop.endswith('.') else '.')); return None
-    if n.status == Status.pruned: return n
-    if waits:
-        self._say(f"{n.id} waits at the gate ({waits}): {n.plan.summary}. Approve, edit or prune it (s.approve('{n.id}')).")
-        return n
-    t.approve(n.id)
-    return self.execute(n.id)
-
-# %% ../nbs/30_session.ipynb #93918323
-@patch
-def _step_wide(self:Session)->list|None:
-    "`step` with width > 1: top the nodes in flight up to `width`, then execute the approved ones together."
-    t,b,stop = self.tree,self.budget,None
+        return self._one(busy)
+    if not len(t): return self.execute(t.add(Plan(direction='baseline', goal='evaluate the base model'), status='approved').id)   # the root: one node
     batch = ([o for o in t if o.status==Status.running] + [o for o in t if o.status==Status.approved])[:self.width]
     waiting = [o for o in t if o.status==Status.proposed]
-    while len(batch) + len(waiting) < self.width:
-        if (why := self.over_budget()): stop = f"{why}. Raise the budget to go on; nothing is lost"; break
-        if b.rounds is not None and self.rounds() + len(batch) + len(waiting) >= b.rounds:
-            stop = f"the budget's {b.rounds} rounds are used or in flight. Raise the budget to go on; nothing is lost"; break
-        if (why := self._refused_run()): stop = why; break
-        sel = t.select(self.policy)                 # UCT: the nodes in flight count as virtual losses
-        if sel is None: stop = "no node can be expanded (all pruned, failed or in flight)"; break
-        n, why, waits = self._propose(sel)
-        if why: stop = why.rstrip('.'); break
-        if n.status == Status.pruned: continue
-        if waits: waiting.append(n); self._say(f"{n.id} waits at the gate ({waits}): {n.plan.summary}."); continue
-        batch.append(t.approve(n.id))
-    if batch: return self.execute_many([o.id for o in batch])
-    if waiting:
-        self._say(f"{', '.join(o.id for o in waiting)} wait{'s'*(len(waiting)==1)} at the gate. Approve, edit or prune them (s.approve('{waiting[0].id}')).")
-        return waiting
-    self._say(f"stopped: {stop}."); return None
+    if waiting and not batch:
+        self._say(f"{', '.join(o.id for o in waiting)} wait{'s'*(len(waiting)==1)} at the gate: {waiting[0].plan.summary}. Approve, edit or prune {'it' if len(waiting)==1 else 'them'} (s.approve('{waiting[0].id}')).")
+    stop, refused = self._fill(batch, waiting)
+    if batch: return self._one(self.execute_many([o.id for o in batch]))
+    if waiting: return self._one(waiting)
+    if refused is not None: return self._one([refused])
+    self._say(f"stopped: {stop}.", 'budget' if 'budget' in stop else 'done')
+    return None
 
+# %% ../nbs/30_session.ipynb #f1d2d690
+@patch
+def _fill(self:Session, batch:list, waiting:list)->tuple:
+    "Top the nodes in flight up to `width`: select, plan, check limits, budget and gate, once per free slot. (why it stopped, the node refused)"
+    t,b = self.tree,self.budget
+    while len(batch) + len(waiting) < self.width:
+        if (why := self.over_budget()): return f"{why}. Raise the budget to go on; nothing is lost", None
+        if b.rounds is not None and self.rounds() + len(batch) + len(waiting) >= b.rounds:
+            return f"the budget's {b.rounds} rounds are used or in flight. Raise the budget to go on; nothing is lost", None
+        if (why := self._refused_run()): return why, None
+        sel = t.select(self.policy)                 # UCT: the nodes in flight count as virtual losses
+        if sel is None: return "no node can be expanded (all pruned, failed or in flight)", None
+        n, why, waits = self._propose(sel)
+        if why: return why.rstrip('.'), None
+        if n.status == Status.pruned: return None, n         # refused: the step ends with what it has
+        if waits:
+            waiting.append(n)
+            self._say(f"{n.id} waits at the gate ({waits}): {n.plan.summary}. Approve, edit or prune it (s.approve('{n.id}')).", 'gate', n.id)
+        else: batch.append(t.approve(n.id))
+    return None, None
+
+# %% ../nbs/30_session.ipynb #e477121c
 @patch
 def run(self:Session, n:int=10)->list:
     "Up to `n` steps, holding the run's lock throughout; stops early at a waiting gate or the budget."
@@ -552,3 +607,22 @@ def best(self:Session)->Node|None:
 def spend(self:Session)->dict:
     "What the run spent per node ({node: ledger totals}; None: spending for no node)."
     return self.tree.store.by_node()
+
+# %% ../nbs/30_session.ipynb #c8cb6081
+@patch
+def export(self:Session,
+           node,               # a node or its id
+           path='recipe.py',   # the script; `recipe.json` (and any YAML) go beside it
+           **kw)->list:        # variant, fmt, overwrite (see `trex.export.export`)
+    "Write a node as a standalone script that rebuilds its data, trains and evaluates it (`trex.export.export`)."
+    from trex.export import export
+    return export(node, path, run_dir=self, **kw)
+
+@patch
+def push_to_hub(self:Session,
+                node_id:str,    # the node whose adapter to push
+                repo_id:str,    # 'user/name' on the Hub
+                **kw)->str:     # private, token, variant (see `trex.hub.push`)
+    "Upload a node's adapter, recipe and model card to the Hub (`trex.hub.push`); the repository's URL."
+    from trex.hub import push
+    return push(self.tree.store.run.path, self.tree[node_id].id, repo_id, **kw)

@@ -49,6 +49,7 @@ class Store:
     def __enter__(self): return self
     def __exit__(self, *a): self.close()
 
+# %% ../nbs/01_store.ipynb #9953068e
 def _check_existing(db:Path):
     "Refuse a file that is not a trex database, without writing anything to it."
     with open(db, 'rb') as f: head = f.read(16)
@@ -93,6 +94,7 @@ def _writable(run_dir:Path)->bool:
 def _ro_error(run_dir)->TrexError:
     return TrexError(f"run_dir: {run_dir} is read-only (this process may not write there). Fix: view it with trex show {run_dir} (or Session.load), or copy it somewhere writable and continue the copy.")
 
+# %% ../nbs/01_store.ipynb #7ae018f0
 @patch(cls_method=True)
 def open(cls:Store,
          run_dir,               # the run directory; created if missing
@@ -144,6 +146,7 @@ def _create(self:Store, version=SCHEMA_VERSION):
         c.execute(f'PRAGMA application_id={APP_ID}'); c.execute('PRAGMA user_version=1')
     if version > 1: self._migrate(1, version)
 
+# %% ../nbs/01_store.ipynb #1635fd65
 @patch
 def _migrate(self:Store, frm:int, to:int=SCHEMA_VERSION):
     for v in range(frm, to):
@@ -187,6 +190,7 @@ def events(self:Store, since:int=0, kind:str=None)->list:
     if kind: q,args = q+' AND kind=?', args+[kind]
     return [dict(seq=s, ts=t, kind=k, node=n, data=json.loads(d)) for s,t,k,n,d in self.conn.execute(q+' ORDER BY seq', args)]
 
+# %% ../nbs/01_store.ipynb #79ade6ae
 @patch
 def meta(self:Store, key:str, default=None):
     "A JSON value stored under `key`."
@@ -234,6 +238,7 @@ def by_node(self:Store)->dict:
     q = 'SELECT node, SUM(usd), SUM(tokens_in), SUM(tokens_out), SUM(gpu_s), COUNT(*) FROM ledger GROUP BY node ORDER BY MIN(seq)'
     return {n: dict(usd=u, tokens_in=i, tokens_out=o, gpu_s=g, n=k) for n,u,i,o,g,k in self.conn.execute(q)}
 
+# %% ../nbs/01_store.ipynb #c9728f63
 @patch
 def last_seq(self:Store)->int:
     "The sequence number of the latest event: it moves whenever anything is written."
@@ -287,6 +292,7 @@ def hold(self:RunLock, what:str='writing'):
     try: yield self
     finally: self.release()
 
+# %% ../nbs/01_store.ipynb #fac34dfa
 @patch
 def holder(self:RunLock)->dict|None:
     "Who holds the lock now (pid, host, since, what), or None when nobody does."

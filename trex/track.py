@@ -76,40 +76,48 @@ def trainer_kwargs(track,               # the trackers (see `check_track`)
     n = tracker_names(run_dir, node_id, variant)
     return dict(report_to=ts, run_name=n['name'], project=n['project'])
 
-# %% ../nbs/33_track.ipynb #81f1dbb4
+# %% ../nbs/33_track.ipynb #dda9d9f2
+def tracker_env(track, run_dir=None, node_id:str=None, variant:str=None,
+                env=None         # the environment whose own setting (MLFLOW_EXPERIMENT_NAME) wins
+               )->dict:          # variable -> value
+    "The environment variables the trackers read for a variant: TensorBoard's folder, MLflow's experiment and tags."
+    ts, env, out = check_track(track, env), os.environ if env is None else env, {}
+    if not ts: return out
+    n = tracker_names(run_dir, node_id, variant)
+    if 'tensorboard' in ts: out['TENSORBOARD_LOGGING_DIR'] = str(tb_dir(Path(run_dir).resolve(), node_id, variant))
+    if 'mlflow' in ts: out.update(MLFLOW_EXPERIMENT_NAME=env.get('MLFLOW_EXPERIMENT_NAME') or n['project'],
+                                  MLFLOW_TAGS=json.dumps(dict(trex_run=n['group'].split('/')[0], trex_node=node_id, trex_variant=variant)))
+    return out
+
+# %% ../nbs/33_track.ipynb #213c222f
 def _run_id(name:str)->str:
     "A W&B run id for a variant: the same variant resumes its run (the result joins the training's curves)."
     import hashlib
     return _slug(name).replace('.', '-')[-40:].strip('-') + '-' + hashlib.sha1(name.encode()).hexdigest()[:8]
 
-def tracker_env(track, run_dir=None, node_id:str=None, variant:str=None,
-                env=None         # the environment whose own settings (WANDB_PROJECT, MLFLOW_EXPERIMENT_NAME) win
-               )->dict:          # variable -> value
-    "The environment variables the trackers read for a variant: TensorBoard's folder, W&B's project, group and run, MLflow's experiment and tags."
-    ts, env, out = check_track(track, env), os.environ if env is None else env, {}
-    if not ts: return out
+def _wandb_run(run_dir, node_id:str, variant:str, config:dict=None):
+    "Start (or resume) a variant's W&B run: project trex-RUN (or WANDB_PROJECT), group RUN/NODE, name RUN/NODE/VARIANT."
+    import wandb
     n = tracker_names(run_dir, node_id, variant)
-    if 'tensorboard' in ts: out['TENSORBOARD_LOGGING_DIR'] = str(tb_dir(Path(run_dir).resolve(), node_id, variant))
-    if 'wandb' in ts: out.update(WANDB_PROJECT=env.get('WANDB_PROJECT') or n['project'], WANDB_RUN_GROUP=n['group'],
-                                 WANDB_RUN_ID=_run_id(n['name']), WANDB_RESUME='allow', WANDB_DIR=str(Path(run_dir).resolve()))
-    if 'mlflow' in ts: out.update(MLFLOW_EXPERIMENT_NAME=env.get('MLFLOW_EXPERIMENT_NAME') or n['project'],
-                                  MLFLOW_TAGS=json.dumps(dict(trex_run=n['group'].split('/')[0], trex_node=node_id, trex_variant=variant)))
-    return out
+    return wandb.init(project=os.environ.get('WANDB_PROJECT') or n['project'], group=n['group'], name=n['name'], id=_run_id(n['name']),
+                      resume='allow', dir=str(Path(run_dir).resolve()), config=config)
 
-# %% ../nbs/33_track.ipynb #fd17fd4f
+# %% ../nbs/33_track.ipynb #b57bcd30
 @contextmanager
 def tracking(track=None, run_dir=None, node_id:str=None, variant:str=None):
     "Set the trackers' environment for a variant's training (restored on exit); yields `trainer_kwargs`."
     kw, env = trainer_kwargs(track, run_dir, node_id, variant), tracker_env(track, run_dir, node_id, variant)
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
+    w = _wandb_run(run_dir, node_id, variant) if 'wandb' in kw['report_to'] else None
     try: yield kw
     finally:
         for k,v in old.items():
             if v is None: os.environ.pop(k, None)
             else: os.environ[k] = v
+        if w is not None: w.finish()
 
-# %% ../nbs/33_track.ipynb #d11e8d2f
+# %% ../nbs/33_track.ipynb #8c275853
 _SECRET = re.compile(r'key|token|secret|passw|auth|credential', re.I)
 _KEYLIKE = re.compile(r'^(sk-|hf_|xox[abp]-|gh[pousr]_|AKIA)|://[^/@\s]*:[^/@\s]*@')
 
@@ -129,7 +137,7 @@ def flat_params(d:dict, pre:str='')->dict:
         if (c := _clean(v)) is not None: out[f"{pre}{k}"] = c
     return out
 
-# %% ../nbs/33_track.ipynb #39537dd0
+# %% ../nbs/33_track.ipynb #09e32657
 def _metrics(m:dict)->dict:
     "The finite numbers of `m`, flattened, as floats."
     return {k: float(v) for k,v in flat_params(m).items() if not isinstance(v, (bool, str)) and math.isfinite(v)}
@@ -143,12 +151,10 @@ def _tensorboard(run_dir, node_id, variant, hp, ms, step):
         for s in hparams(hp, ms): w.file_writer.add_summary(s, step)
         for k,v in ms.items(): w.add_scalar(k, v, step)
 
-# %% ../nbs/33_track.ipynb #b0ecefaa
+# %% ../nbs/33_track.ipynb #c1d12e0c
 def _wandb(run_dir, node_id, variant, hp, ms, step):
-    "Resume the variant's W&B run (its id is fixed by `tracker_env`) and add the parameters and the result."
-    import wandb
-    e, n = tracker_env(['wandb'], run_dir, node_id, variant), tracker_names(run_dir, node_id, variant)
-    run = wandb.init(project=e['WANDB_PROJECT'], group=e['WANDB_RUN_GROUP'], name=n['name'], id=e['WANDB_RUN_ID'], resume='allow', dir=e['WANDB_DIR'], config=hp)
+    "Resume the variant's W&B run (by its fixed id) and add the parameters and the result."
+    run = _wandb_run(run_dir, node_id, variant, config=hp)
     run.log(ms, step=step); run.summary.update(ms); run.finish()
 
 def _trackio(run_dir, node_id, variant, hp, ms, step):
@@ -170,7 +176,7 @@ def _mlflow(run_dir, node_id, variant, hp, ms, step):
 
 _LOGGERS = dict(tensorboard=_tensorboard, wandb=_wandb, trackio=_trackio, mlflow=_mlflow)
 
-# %% ../nbs/33_track.ipynb #28a6c615
+# %% ../nbs/33_track.ipynb #8328fae2
 def log_result(track,              # the trackers
                run_dir,            # the run directory
                node_id:str,        # the node
@@ -186,7 +192,7 @@ def log_result(track,              # the trackers
         except Exception as e: out[t] = f"{type(e).__name__}: {str(e)[:200]}"
     return out
 
-# %% ../nbs/33_track.ipynb #fe0c438b
+# %% ../nbs/33_track.ipynb #1eb8d804
 def result_params(plan, variant:str)->dict:
     "A variant's hyperparameters: the plan's direction, goal and recipe, and the variant's config."
     p = validate(Plan, plan, 'plan')
@@ -204,7 +210,7 @@ def result_metrics(r)->dict:
             if x is not None: out[f"{split}_{m.name}_{b}"] = x
     return {**{k: v for k,v in r.metrics.items() if k not in out}, **out}
 
-# %% ../nbs/33_track.ipynb #4bcacfd8
+# %% ../nbs/33_track.ipynb #b04a0478
 def log_node(track, run_dir, node_id:str,
              plan,                 # the node's `Plan`
              results:list          # its `VariantResult`s

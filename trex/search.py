@@ -56,10 +56,8 @@ def reachable(url:str, timeout:float)->str|None:
 ARXIV = 'https://export.arxiv.org/api/query'
 _clients = {}
 
-def _timed(timeout:float):
-    "A `requests.Session` whose requests time out after `timeout` seconds."
-    import requests
-    s = requests.Session()
+def _timed(s, timeout:float):
+    "The `requests.Session` `s`, its requests timing out after `timeout` seconds."
     s.request = functools.partial(s.request, timeout=timeout)
     return s
 
@@ -73,7 +71,7 @@ def arxiv_client(base_url:str=ARXIV, # the API address
     k = (base_url, delay, retries, timeout)
     if k not in _clients:
         c = _clients[k] = arxiv.Client(page_size=100, delay_seconds=delay, num_retries=retries)
-        c.query_url_format, c._session = base_url + '?{}', _timed(timeout)
+        c.query_url_format, c._session = base_url + '?{}', _timed(c._session, timeout)
     return _clients[k]
 
 # %% ../nbs/21b_search.ipynb #cf3b85f7
@@ -99,7 +97,7 @@ def search_arxiv(query:str,            # free-text keywords
                  refresh:bool=False,   # search even when the cache has the query
                  delay:float=3.)->list: # seconds between requests to arXiv
     "Papers on arXiv for `query`: the cached ones, else the API's (the cached ones, with one line, when it is unreachable)."
-    import arxiv, requests
+    import arxiv
     cache, key = ({} if cache is None else cache), f"arxiv:{query}"
     if key in cache and not refresh: return [Paper(**o) for o in cache[key]]
     s = arxiv.Search(query=arxiv_query(query), max_results=max_results)
@@ -108,7 +106,7 @@ def search_arxiv(query:str,            # free-text keywords
     try:
         if (why := reachable(base_url, min(timeout, 5.))): raise OSError(why)
         ps = [paper(r) for r in c.results(s)]
-    except (arxiv.ArxivError, requests.RequestException, OSError) as e:
+    except (arxiv.ArxivError, OSError) as e:   # requests' errors are OSErrors
         return [Paper(**o) for o in _fail(on_error, f"arXiv is unreachable ({base_url}: {str(e)[:120]}); research goes on with what it has. Fix: check the network or proxy, or set base_url=.", cache, key)]
     cache[key] = [p.model_dump() for p in ps]
     return ps

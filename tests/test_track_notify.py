@@ -19,29 +19,46 @@ def planted(monkeypatch):
     "The suite's planted API keys in this process's environment (and so in every child's)."
     for k,v in dict(ANTHROPIC_API_KEY=rk.KEY, OPENAI_API_KEY=rk.OAI_KEY, HF_TOKEN=rk.HF_KEY).items(): monkeypatch.setenv(k, v)
 
-def test_trainer_reports_through_tracking(tmp_path, planted):
-    "transformers' own Trainer, inside `tracking`, writes each variant's curve where TensorBoard finds it; `log_result` adds the result."
-    import torch, transformers
+def _train_two(tmp_path, track, run)->None:
+    "Train two variants of node n1 (2 steps each, the tiny model) with transformers' own Trainer inside `tracking`, then log their results."
+    import transformers
     from trex.models import tiny_model
     m = str(tiny_model())
-    tok = transformers.AutoTokenizer.from_pretrained(m)
-    ids = tok('the cat sat on the mat and looked at the dog', return_tensors=None)['input_ids'][:12]
+    ids = transformers.AutoTokenizer.from_pretrained(m)('the cat sat on the mat and looked at the dog')['input_ids'][:12]
     rows = [dict(input_ids=ids, labels=ids) for _ in range(8)]
-    run = tmp_path/'run'
     for v, lr in (('a', 1e-3), ('b', 1e-2)):
-        with tracking(['tensorboard'], run, 'n1', v) as kw:
+        with tracking(track, run, 'n1', v) as kw:
             args = transformers.TrainingArguments(output_dir=str(tmp_path/'ck'/v), max_steps=2, per_device_train_batch_size=4, learning_rate=lr,
                                                   logging_steps=1, save_strategy='no', use_cpu=True, disable_tqdm=True, **kw)
             transformers.Trainer(model=transformers.AutoModelForCausalLM.from_pretrained(m), args=args, train_dataset=rows).train()
-        assert log_result(['tensorboard'], run, 'n1', v, dict(config=dict(learning_rate=lr)), dict(val_accuracy=0.5), step=2) == {'tensorboard': 'ok'}
+        assert log_result(track, run, 'n1', v, dict(config=dict(learning_rate=lr)), dict(val_accuracy=0.5 if v == 'a' else 0.7), step=2) == {t: 'ok' for t in track}
+
+def test_trainer_reports_through_tracking(tmp_path, planted):
+    "transformers' own Trainer, inside `tracking`, writes each variant's curve where TensorBoard finds it; `log_result` adds the result."
+    run = tmp_path/'run'
+    _train_two(tmp_path, ['tensorboard'], run)
     assert 'TENSORBOARD_LOGGING_DIR' not in os.environ
-    for v in ('a', 'b'):
+    for v, val in (('a', 0.5), ('b', 0.7)):
         acc = _events(tb_dir(run, 'n1', v))
         assert [s.step for s in acc.Scalars('train/loss')] == [1, 2]
-        assert [(s.step, s.value) for s in acc.Scalars('val_accuracy')] == [(2, 0.5)]
+        assert [(s.step, round(s.value, 6)) for s in acc.Scalars('val_accuracy')] == [(2, val)]
         assert '_hparams_/session_start_info' in acc.PluginTagToContent('hparams')
     assert sorted(p.name for p in tb_dir(run, 'n1').iterdir()) == ['a', 'b']
     assert rk.scan(rk.run_files(run)) == []
+
+def test_wandb_offline_and_mlflow(tmp_path, planted, monkeypatch):
+    "Where wandb and mlflow are installed (not in CI): W&B offline gets a training run and its result per variant by one id; MLflow one run per variant, found by its tags."
+    pytest.importorskip('wandb'); mlflow = pytest.importorskip('mlflow')
+    uri = f"file://{tmp_path/'mlruns'}"
+    for k,v in dict(WANDB_MODE='offline', WANDB_SILENT='true', MLFLOW_TRACKING_URI=uri, MLFLOW_ALLOW_FILE_STORE='true').items(): monkeypatch.setenv(k, v)
+    run = tmp_path/'run'; run.mkdir()
+    _train_two(tmp_path, ['wandb', 'mlflow'], run)
+    offline = sorted(p.name.rsplit('-', 4)[-4:][-1] for p in (run/'wandb').glob('offline-run-*'))
+    assert len(offline) == 4 and len(set(offline)) == 2               # per variant: its training, then its result, one run id
+    runs = {r.data.tags['trex_variant']: r for r in mlflow.search_runs(experiment_names=['trex-run'], output_format='list')}
+    assert sorted(runs) == ['a', 'b'] and runs['b'].data.metrics['val_accuracy'] == 0.7 and 'loss' in runs['a'].data.metrics
+    assert runs['a'].data.params['trex.config.learning_rate'] == '0.001' and runs['a'].info.run_name == 'run/n1/a'
+    assert rk.scan(rk.run_files(run)) == [] and rk.scan(rk.run_files(tmp_path/'mlruns')) == []
 
 def _create_kw():
     import inspect

@@ -11,15 +11,26 @@ from trex.schema import TrexError
 # %% auto #0
 __all__ = ['tree_path', 'model_card', 'stage', 'push']
 
-# %% ../nbs/35_hub.ipynb #6d510a56
-def tree_path(run_dir, node_id:str)->list:
-    "The nodes from the root down to `node_id`, each as 'id (direction: goal)'."
+# %% ../nbs/35_hub.ipynb #ad14a306
+def _open(run)->tuple:
+    "The `SearchTree` of `run` (a Session, SearchTree, RunDir or folder) and whether it was opened here (read-only)."
     from trex.tree import SearchTree
-    t = SearchTree.open(run_dir, create=False)
+    from trex.store import Store
+    from trex.rundir import RunDir
+    run = getattr(run, 'tree', run)
+    if isinstance(run, SearchTree): return run, False
+    rd = RunDir(run)
+    if not rd.exists: raise TrexError(f"run_dir: {rd} holds no trex run. Fix: pass the run directory the node came from.")
+    return SearchTree(Store.open(rd.path, create=False, readonly=True)), True
+
+def tree_path(run, node_id:str)->list:
+    "The nodes from the root down to `node_id`, each as 'id (direction: goal)'."
+    t, opened = _open(run)
     try:
-        if node_id not in t: raise TrexError(f"node: {node_id!r} is not in run {run_dir} (nodes: {', '.join(list(t.nodes)[:12])}). Fix: pick a node of that run, e.g. s.best().id.")
+        if node_id not in t: raise TrexError(f"node: {node_id!r} is not in run {t.store.run} (nodes: {', '.join(list(t.nodes)[:12])}). Fix: pick a node of that run, e.g. s.best().id.")
         return [f"{n.id} ({n.plan.direction}" + (f": {n.plan.goal}" if n.plan.goal else '') + ')' for n in t.path(node_id)]
-    finally: t.close()
+    finally:
+        if opened: t.close()
 
 # %% ../nbs/35_hub.ipynb #d39e2ebc
 def _card_data(spec:dict, name:str):
@@ -93,40 +104,40 @@ def model_card(spec:dict,     # `trex.export.export_spec`'s facts
                         base=spec['model'] if '/' in spec['model'] else f"<the folder of trex's {spec['model']!r} model>", repo=repo_id)
     return f"---\n{_card_data(spec, repo_id.split('/')[-1]).to_yaml()}\n---\n{body}"
 
-# %% ../nbs/35_hub.ipynb #06fccbd3
-def _adapter(run_dir:Path, spec:dict)->Path:
-    "The adapter folder of the exported variant."
-    from trex.tree import SearchTree
-    t = SearchTree.open(run_dir, create=False)
-    try: r = next(o for o in t[spec['node']].results if o.variant == spec['variant'])
-    finally: t.close()
+# %% ../nbs/35_hub.ipynb #9fba90ca
+def _adapter(run, spec:dict)->tuple:
+    "The run's folder and the adapter folder of the exported variant."
+    t, opened = _open(run)
+    try: r, rd = next(o for o in t[spec['node']].results if o.variant == spec['variant']), t.store.run
+    finally:
+        if opened: t.close()
     if 'adapter' not in r.artifacts: raise TrexError(f"node {spec['node']}: variant {spec['variant']} has no adapter ({'a baseline trains none' if spec['direction'] == 'baseline' else 'it kept none'}). Fix: push a trained node, e.g. s.best().")
-    p = run_dir/r.artifacts['adapter']
+    p = rd.file(r.artifacts['adapter'])
     if not (p/'adapter_config.json').exists(): raise TrexError(f"node {spec['node']}: the adapter folder {p} holds no adapter_config.json. Fix: push a node whose adapter is intact.")
-    return p
+    return rd.path, p
 
-# %% ../nbs/35_hub.ipynb #cd581741
-def stage(run_dir,           # the run directory
+# %% ../nbs/35_hub.ipynb #6885f867
+def stage(run,               # the run: a Session, SearchTree, RunDir or its folder
           node_id:str,       # the node to share, e.g. 'n3'
           repo_id:str,       # the Hub repo it goes to, e.g. me/sentiment-lora
           variant=None,      # None: the node's best variant; an index or a name
           out=None)->Path:   # the folder to write (default: hub/<node>-<variant> in the run)
     "Write the folder `push` uploads: the adapter, recipe.py, recipe.json and README.md."
     from trex.export import export, export_spec, secrets_in
-    rd = Path(run_dir); spec = export_spec(node_id, variant, rd)
-    src, card = _adapter(rd, spec), model_card(spec, tree_path(rd, node_id), repo_id)
+    spec = export_spec(node_id, variant, run)
+    (rd, src), card = _adapter(run, spec), model_card(spec, tree_path(run, node_id), repo_id)
     if (s := secrets_in(card)): raise TrexError(f"push: the model card would contain {', '.join(s)}. Fix: remove the secret from the node's plan; nothing was written.")
     out = Path(out) if out else rd/'hub'/f"{spec['node']}-{spec['variant'].replace('/', '_')}"
     tmp = out.with_name(f".{out.name}.tmp{os.getpid()}"); shutil.rmtree(tmp, ignore_errors=True)
     try:
         shutil.copytree(src, tmp, ignore=shutil.ignore_patterns('README.md', 'checkpoint*'))
-        export(node_id, tmp/'recipe.py', variant=variant, run_dir=rd)
+        export(node_id, tmp/'recipe.py', variant=variant, run_dir=run)
         (tmp/'README.md').write_text(card)
         shutil.rmtree(out, ignore_errors=True); tmp.rename(out)
     finally: shutil.rmtree(tmp, ignore_errors=True)
     return out
 
-# %% ../nbs/35_hub.ipynb #9dc1c213
+# %% ../nbs/35_hub.ipynb #ec08dd47
 def _repo(repo_id:str)->str:
     from huggingface_hub.utils import validate_repo_id, HFValidationError
     try: validate_repo_id(repo_id)
@@ -147,8 +158,8 @@ def _upload(folder:Path, repo_id:str, private:bool, token, endpoint:str, msg:str
         fix = 'pass token= or set HF_TOKEN (a token with write access)' if e.response is not None and e.response.status_code in (401, 403) else 'check the repo id and your rights on it'
         raise TrexError(f"push: the Hub refused the upload to {repo_id} ({str(e).splitlines()[0][:160]}); the folder is ready in {folder}. Fix: {fix}.") from None
 
-# %% ../nbs/35_hub.ipynb #a13b11b6
-def push(run_dir,             # the run directory
+# %% ../nbs/35_hub.ipynb #6c874809
+def push(run,                 # the run: a Session, SearchTree, RunDir or its folder
          node_id:str,         # the node to share, e.g. 'n3'
          repo_id:str,         # the Hub repo, e.g. me/sentiment-lora (created if new)
          private:bool=True,   # a new repo is private unless False
@@ -158,7 +169,7 @@ def push(run_dir,             # the run directory
          out=None)->str:      # the folder to stage in (default: hub/<node>-<variant> in the run)
     "Upload a node's adapter, recipe.json, exported script and model card to the Hub; offline, write the folder and say so."
     from huggingface_hub import constants
-    folder = stage(run_dir, node_id, _repo(repo_id), variant, out)
+    folder = stage(run, node_id, _repo(repo_id), variant, out)
     if constants.is_offline_mode():
         print(f"Hub upload skipped: HF_HUB_OFFLINE is set; the folder it would upload is {folder}. Fix: unset HF_HUB_OFFLINE and push again, or `hf upload {repo_id} {folder}`.")
         return str(folder)

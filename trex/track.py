@@ -60,9 +60,9 @@ def tracker_names(run_dir,      # the run directory
     return dict(project=f"trex-{run}", group=f"{run}/{node_id}", name=f"{run}/{node_id}/{variant}")
 
 def tb_dir(run_dir, node_id:str=None, variant:str=None)->Path:
-    "The TensorBoard folder of a run (`RUN_DIR/tensorboard`), of a node or of one variant."
-    d = Path(run_dir)/'tensorboard'
-    return d if node_id is None else d/str(node_id) if variant is None else d/str(node_id)/str(variant)
+    "The TensorBoard folder of a run (`RUN_DIR/tensorboard`), of a node or of one variant (the run's layout: `RunDir.tensorboard`)."
+    from trex.rundir import RunDir
+    return RunDir(run_dir).tensorboard(node_id, variant)
 
 # %% ../nbs/33_track.ipynb #fbf44824
 def trainer_kwargs(track,               # the trackers (see `check_track`)

@@ -112,7 +112,9 @@ def test_configs_keys_are_documented_and_objectives_map(run):
     g = yaml.safe_load(axolotl(cfg(objective='grpo', kl_weight=0.05), 'org/m'))
     assert (g['rl'], g['trl']['beta'], g['trl']['reward_funcs']) == ('grpo', 0.05, ['recipe_rewards.task_score', 'recipe_rewards.answer_format'])
     with pytest.raises(TrexError, match="LLaMA-Factory has no 'grpo' stage"): llamafactory(cfg(objective='grpo'), 'org/m')
-    with pytest.raises(TrexError, match='warmup_ratio is not among'): check_keys(dict(warmup_ratio=0.1), 'llamafactory')
+    with pytest.raises(TrexError, match='lora_r is not among'): check_keys(dict(lora_r=8), 'llamafactory')
+    assert yaml.safe_load(llamafactory(spec, 'org/m'))['warmup_steps'] == 1                     # ceil(0.03 * 2 steps): valid under transformers 4 and 5
+    assert yaml.safe_load(llamafactory(cfg(max_steps=None), 'org/m'))['warmup_ratio'] == 0.03   # LLaMA-Factory pins transformers<=4.57.1
     head = llamafactory(spec, 'org/m').split('\n\n###')[0]
     assert head.startswith('# LLaMA-Factory config exported by trex from node n1') and '# Not carried over:' in head
 

@@ -8,9 +8,9 @@ from pathlib import Path
 from trex.schema import TrexError
 
 # %% auto #0
-__all__ = ['LLAMAFACTORY_ARGS', 'LLAMAFACTORY_STAGES', 'AXOLOTL_ARGS', 'AXOLOTL_DATASET_ARGS', 'AXOLOTL_TRL_ARGS', 'AXOLOTL_RL',
-           'check_keys', 'not_carried', 'llamafactory', 'llamafactory_dataset_info', 'training_row', 'axolotl',
-           'axolotl_rewards']
+__all__ = ['LLAMAFACTORY_TRANSFORMERS', 'LLAMAFACTORY_ARGS', 'LLAMAFACTORY_STAGES', 'AXOLOTL_ARGS', 'AXOLOTL_DATASET_ARGS',
+           'AXOLOTL_TRL_ARGS', 'AXOLOTL_RL', 'check_keys', 'not_carried', 'llamafactory', 'llamafactory_dataset_info',
+           'training_row', 'axolotl', 'axolotl_rewards']
 
 # %% ../nbs/32a_configs.ipynb #14defcd3
 _LF = dict(
@@ -19,7 +19,10 @@ _LF = dict(
     DataArguments='dataset dataset_dir cutoff_len train_on_prompt packing neat_packing template',
     FinetuningArguments='stage finetuning_type',
     LoraArguments='lora_rank lora_alpha lora_dropout lora_target',
-    RLHFArguments='pref_beta pref_loss')
+    RLHFArguments='pref_beta pref_loss',
+    Seq2SeqTrainingArguments='do_train output_dir logging_steps save_strategy report_to per_device_train_batch_size gradient_accumulation_steps '
+                             'learning_rate num_train_epochs max_steps lr_scheduler_type warmup_ratio warmup_steps weight_decay optim bf16 seed')
+LLAMAFACTORY_TRANSFORMERS = 'transformers>=4.49.0,<=4.57.1'               # LLaMA-Factory's pin (pyproject.toml): whose TrainingArguments it extends
 LLAMAFACTORY_ARGS = {k: c for c,ks in _LF.items() for k in ks.split()}   # key -> the LLaMA-Factory dataclass that documents it
 LLAMAFACTORY_STAGES = ('pt', 'sft', 'rm', 'ppo', 'dpo', 'kto')           # FinetuningArguments.stage
 
@@ -53,7 +56,7 @@ def _trainer_args()->frozenset:
 
 def check_keys(cfg:dict, tool:str)->dict:
     "`cfg` when every key is one `tool` ('llamafactory' or 'axolotl') documents; else a `TrexError` naming the keys."
-    if tool == 'llamafactory': bad = [k for k in cfg if k not in LLAMAFACTORY_ARGS and k not in _trainer_args()]
+    if tool == 'llamafactory': bad = [k for k in cfg if k not in LLAMAFACTORY_ARGS]
     elif tool == 'axolotl':
         bad = [k for k in cfg if k not in AXOLOTL_ARGS]
         bad += [f"datasets.{k}" for d in cfg.get('datasets') or [] for k in d if k not in AXOLOTL_DATASET_ARGS]
@@ -81,6 +84,7 @@ def not_carried(spec:dict, tool:str)->list:
     if ob == 'dpo': out.insert(1, "the reference model: trex's DPO starts from the node's init adapter (or the base); here the tool's default reference (the base model)")
     if ob == 'grpo': out[1:1] = [f"the rewards: trex scores completions with the task's own metric plus a format reward (weight {c.get('format_weight')}); the module beside this file calls the same trex functions, so trex and ftbench must be installed",
                                  "the format reward's answer shape: trex induces it from the training references; the module checks the task's own format only"]
+    if tool == 'llamafactory': out.append(f"warmup: {'ceil(warmup_ratio x max_steps) whole steps, as transformers counts them' if c['max_steps'] else 'warmup_ratio, which LLaMA-Factory`s transformers 4.x reads; under transformers 5 write warmup_steps: ' + str(c['warmup_ratio'])}")
     if spec['model'] in ('tiny', 'smollm2'): out.append(f"the model: {spec['model']!r} is trex's own build (trex.models.resolve_model); the path in this file is where it was built when exported")
     return out
 
@@ -109,6 +113,12 @@ def _targets(c:dict)->tuple:
     ts = [t] if isinstance(t, str) else list(t)
     return ','.join(ts), ts, None
 
+def _warmup(c:dict)->dict:
+    "Warmup as LLaMA-Factory's transformers (4.x) and 5.x both read it: whole steps when the run's length is known."
+    import math
+    if c['max_steps']: return dict(warmup_steps=math.ceil(float(c['warmup_ratio']) * c['max_steps']))
+    return dict(warmup_ratio=float(c['warmup_ratio']))
+
 def _lf_method(c:dict)->dict:
     ob = c.get('objective', 'sft')
     if ob not in ('sft', 'dpo'): raise TrexError(f"objective: LLaMA-Factory has no {ob!r} stage (its stages: {', '.join(LLAMAFACTORY_STAGES)}). Fix: export this node as the script (fmt=None) or as Axolotl YAML (fmt='axolotl').")
@@ -132,7 +142,7 @@ def llamafactory(spec:dict,                          # `trex.export.export_spec`
             ('output', dict(output_dir=out, logging_steps=1, save_strategy='no', report_to='none')),
             ("train (optim: transformers' default, which trex used)", dict(
                 per_device_train_batch_size=c['micro_batch'], gradient_accumulation_steps=c['grad_accum'], learning_rate=float(c['learning_rate']),
-                num_train_epochs=float(c['epochs']), max_steps=c['max_steps'], lr_scheduler_type=c['scheduler'], warmup_steps=float(c['warmup_ratio']),
+                num_train_epochs=float(c['epochs']), max_steps=c['max_steps'], lr_scheduler_type=c['scheduler'], **_warmup(c),
                 weight_decay=float(c['weight_decay']), optim='adamw_torch_fused', bf16=True, seed=c['seed']))]
     for _,d in secs: check_keys({k:v for k,v in d.items() if v is not None}, 'llamafactory')
     return _head(spec, 'LLaMA-Factory', f"llamafactory-cli train {Path(data_dir).name.removesuffix('_data')}.llamafactory.yaml", data_dir) + _yaml(secs)

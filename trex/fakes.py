@@ -126,7 +126,9 @@ def start(self:FakeServer):
 @patch
 def stop(self:FakeServer):
     "Shut the server down."
-    if self.httpd: self.httpd.shutdown(); self.httpd.server_close()
+    if self.httpd is None: return
+    self.httpd.shutdown()
+    self.httpd.server_close()
 
 @patch
 def __enter__(self:FakeServer): return self.start()

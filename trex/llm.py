@@ -20,14 +20,18 @@ __all__ = ['DEFAULT_MODEL', 'PRICES', 'TRANSIENT', 'NO_FORCED_TOOL', 'EPH', 'LLM
 # %% ../nbs/05_llm.ipynb #4c0a835e
 class LLMError(TrexError):
     "A call to an LLM failed; `cause` holds the underlying exception."
-    def __init__(self, msg, cause=None): super().__init__(msg); self.cause = cause
+    def __init__(self, msg, cause=None):
+        super().__init__(msg)
+        self.cause = cause
 
 class LLMUnavailable(LLMError):
     "The server stayed rate-limited, overloaded, failing or unreachable after the retries."
 
 class LLMOutputError(LLMError):
     "The answer did not validate, even after the repair round trip; `raw` holds the last answer."
-    def __init__(self, msg, raw=None, attempts=()): super().__init__(msg); self.raw,self.attempts = raw,list(attempts)
+    def __init__(self, msg, raw=None, attempts=()):
+        super().__init__(msg)
+        self.raw,self.attempts = raw,list(attempts)
 
 class BudgetExceeded(LLMError):
     "A call would cross the session's dollar or token cap; nothing was sent."
@@ -199,7 +203,9 @@ def check_url(url:str,           # the base URL given to a client (None: the pro
     "`url` when it is an http(s) URL without credentials, else an `LLMError` that never repeats the secret."
     if url is None: return None
     from urllib.parse import urlsplit, parse_qsl
-    try: u = urlsplit(str(url)); host = u.hostname
+    try:
+        u = urlsplit(str(url))
+        host = u.hostname
     except ValueError: raise LLMError(f"{who}: base_url is not a URL. Fix: give e.g. http://localhost:8000/v1.") from None
     if '@' in u.netloc or any(re.search('key|token|secret|passw|auth|sig', k, re.I) for k,_ in parse_qsl(u.query)):
         raise LLMError(f"{who}: base_url carries credentials ({u.scheme}://***@{host}/...); trex stores the base URL with the run, never a key. "
@@ -550,7 +556,8 @@ def _restream(self:LLM, open_, what):
             while True:
                 try: t = next(g)
                 except StopIteration as s: return s.value
-                n += len(t); yield t
+                n += len(t)
+                yield t
         except _Broken as e:
             if n or i == self.retries:
                 why = f"after {n:,} characters of the answer (not retried: they were already read)" if n else f"after {self.retries} retries"
@@ -713,7 +720,8 @@ def _tap(g, out):
     while True:
         try: t = next(g)
         except StopIteration as s: return s.value
-        out.append(t); yield t
+        out.append(t)
+        yield t
 
 # %% ../nbs/05_llm.ipynb #458488b0
 @patch
@@ -831,7 +839,9 @@ class ReplayClient(LLM):
         self.path,self.inner,self.mode,self._recs = Path(path),inner,mode,{}
         if self.path.exists():
             for l in self.path.read_text().splitlines():
-                if l.strip(): r = json.loads(l); self._recs[r['key']] = r
+                if not l.strip(): continue
+                r = json.loads(l)
+                self._recs[r['key']] = r
         model = model or (inner.model if inner else next((r['model'] for r in self._recs.values()), None))
         self._setup(model, inner and inner.prices, inner.ledger if inner else None, None, inner.maxtok if inner else 8192)
     def __repr__(self): return f"ReplayClient({self.path.name!r}, mode={self.mode!r}, model={self.model!r}, records={len(self._recs)})"

@@ -93,7 +93,8 @@ def tiny_model(path=None,          # folder to write; default: the cache's `tiny
     m = transformers.AutoModelForCausalLM.from_config(cfgs[arch](**shape), dtype=torch.float32)
     m.generation_config.pad_token_id = tok.pad_token_id
     tmp = path.with_name(path.name + f'.tmp{os.getpid()}')
-    m.save_pretrained(tmp); tok.save_pretrained(tmp)
+    m.save_pretrained(tmp)
+    tok.save_pretrained(tmp)
     os.replace(tmp, path) if not path.exists() else None
     return path
 
@@ -119,7 +120,8 @@ def smollm2(path=None,        # folder to write; default: the cache's `SmolLM2-1
     m.generation_config.eos_token_id = m.config.eos_token_id = tok.eos_token_id
     m.generation_config.pad_token_id = m.config.pad_token_id = tok.pad_token_id
     tmp = path.with_name(path.name + f'.tmp{os.getpid()}')
-    m.save_pretrained(tmp); tok.save_pretrained(tmp)
+    m.save_pretrained(tmp)
+    tok.save_pretrained(tmp)
     os.replace(tmp, path)
     return path
 
@@ -133,8 +135,9 @@ def resolve_model(model:str)->str:
 
 def has_cuda()->bool:
     "Whether torch sees a CUDA device (False when torch is missing)."
-    try: import torch; return torch.cuda.is_available()
+    try: import torch
     except ImportError: return False
+    return torch.cuda.is_available()
 
 def pick_method(method:str='auto')->str:
     "The training method to use: `qlora` on CUDA with bitsandbytes, else `lora`; explicit choices stay."

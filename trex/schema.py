@@ -257,7 +257,12 @@ def _repr_markdown_(self:Report)->str:
 
 # %% ../nbs/00_schema.ipynb #16d8a8e3
 class Status(str, Enum):
-    proposed='proposed'; approved='approved'; running='running'; done='done'; failed='failed'; pruned='pruned'
+    proposed = 'proposed'
+    approved = 'approved'
+    running = 'running'
+    done = 'done'
+    failed = 'failed'
+    pruned = 'pruned'
     def __str__(self): return self.value
 
 OPEN = {Status.proposed, Status.approved, Status.running}
@@ -359,7 +364,9 @@ def _vtable(n:Node)->str:
     rows = ['| variant | status | validation | test |', '|---|---|---|---|']
     for k in [v.name for v in n.plan.variants] + [k for k in rs if k not in {v.name for v in n.plan.variants}]:
         r = rs.get(k)
-        if r is None: rows.append(f"| {k} | not run | | |"); continue
+        if r is None:
+            rows.append(f"| {k} | not run | | |")
+            continue
         val = r.val if r.status=='ok' else _short(r.error, 80)
         rows.append(f"| {k}{' ★' if r is n.best_result else ''} | {r.status} | {_cell(val)} | {_cell(r.test or '')} |")
     return '\n'.join(rows)

@@ -9,7 +9,8 @@ For each seed:
   on all linear layers, alpha 16 and dropout 0 (LLaMA-Factory's defaults), learning rate 1e-4, 3 epochs, cosine,
   warmup 0.1, an effective batch of 8 (1 x 8 there; 8 x 1 here, the same optimizer steps), cutoff 2048), on a sample of
   the train split sized so that its 3 epochs train on as many tokens as the trex runs did (their mean over policies);
-all trained by trex's Executor (the same trainer and evaluation for everyone). Validation scores are trex's own (the
+both drawing from the same train split: a seeded sample of 2,000 of SST-2's 66,477 train rows (`TRAIN_ROWS`), so that a
+CPU run does not tokenize all of them for a few hundred steps; all trained by trex's Executor (the same trainer and evaluation for everyone). Validation scores are trex's own (the
 Executor's, `--eval-limit` rows, Wilson 95% intervals); the test scores come from `ftbench.hf.evaluate_model` on
 `--test-limit` rows of the held-out test split for the model each system returns (trex: `tree.best()`'s adapter).
 Compute is the training tokens (non-padding) each system used.
@@ -22,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 POLICIES = ('uct', 'greedy', 'sequential', 'random')
+TRAIN_ROWS = 2000   # the train split both trex and the default draw from: a seeded sample of SST-2's 66,477 train rows
 LF_DEFAULT = dict(rank=8, alpha=16, dropout=0.0, target_modules='all-linear', learning_rate=1e-4, epochs=3.0, scheduler='cosine',
                   warmup_ratio=0.1, micro_batch=8, grad_accum=1, max_length=2048)
 
@@ -34,8 +36,9 @@ def pack_task():
     from ftbench.core import register
     @register   # in this process `ftbench.task('sst2')` (what a resumed Session asks for) is the pack's
     class PackSST2(SST2):
-        "SST-2 from the real-data pack."
-        def load(self, split, path=None, limit=None): return super().load(split, path or root, limit)
+        "SST-2 from the real-data pack; its train split a seeded sample of `TRAIN_ROWS` rows (a CPU run need not tokenize 66k)."
+        def load(self, split, path=None, limit=None):
+            return super().load(split, path or root, limit if split != 'train' else min(limit or TRAIN_ROWS, TRAIN_ROWS))
     return PackSST2()
 
 def tokens(tree)->int:

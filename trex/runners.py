@@ -13,7 +13,7 @@ from trex.models import has_cuda, need, pick_method
 from trex.quiet import child_env, mode, say
 
 # %% auto #0
-__all__ = ['Job', 'JobResult', 'run_job', 'main', 'next_rung', 'Runner', 'LocalRunner', 'method_note', 'job_notes']
+__all__ = ['Job', 'JobResult', 'run_job', 'main', 'next_rung', 'Runner', 'LocalRunner', 'Bar', 'method_note', 'job_notes']
 
 # %% ../nbs/14_runners.ipynb #5349dc53
 class Job(Record):
@@ -30,6 +30,7 @@ class Job(Record):
     eval_batch: int = Field(16, ge=1)
     save_every: int|None = Field(None, ge=1)
     faults: dict[str, Any] = {}        # injected failures, for tests (see trex.train.make_faults)
+    track: dict = {}                   # experiment tracking: trex.track.tracking's kwargs {track: [...], run_dir, node_id, variant}; {} none
 
 class JobResult(Record):
     "What a job produced: raw generations per split (unscored), the loss curves, or why it failed."
@@ -51,6 +52,8 @@ class JobResult(Record):
     ladder: list[str] = []             # recovery steps taken: OOM rungs, resumes
     runtime: dict = {}                 # how training ran (trex.train.runtime): device, dtype, attention, kernels
     config: TrainConfig|None = None    # the config that finally ran (after the ladder)
+    objective: str|None = None         # sft, dpo or grpo (trex.train)
+    reward_curve: list[tuple[int, float]] = []   # GRPO: (step, mean reward)
 
 # %% ../nbs/14_runners.ipynb #97b1411b
 def _is_oom(e)->bool:
@@ -71,8 +74,9 @@ def run_job(job)->dict:
         from trex.evaluate import generate, load_for_eval, read_jsonl, write_jsonl
         method, m, tok = pick_method(job.config.method if job.config else 'auto'), None, None
         if job.data:
-            tr, m, tok = train(job.model, job.data, out, job.config, job.init_adapter, job.loss_eval, job.save_every, job.faults, return_model=True)
-            res.update({k: tr[k] for k in ('method', 'steps', 'resumed_from', 'tokens', 'loss_curve', 'eval_loss_curve', 'peak_gib', 'runtime')})
+            tr, m, tok = train(job.model, job.data, out, job.config, job.init_adapter, job.loss_eval, job.save_every, job.faults, return_model=True,
+                               **({'track': job.track} if job.track else {}))
+            res.update({k: tr[k] for k in ('method', 'steps', 'resumed_from', 'tokens', 'loss_curve', 'eval_loss_curve', 'peak_gib', 'runtime', 'objective', 'reward_curve') if k in tr})
             if tr['status'] != 'ok': return dict(res, status='failed', kind='nan', error=tr['error'], time_s=time.time()-t0)
             res['adapter'] = str(out/'adapter')
             if method != 'qlora': m = m.merge_and_unload()
@@ -174,8 +178,8 @@ def loud(self:LocalRunner)->bool|None:
     "Whether the children's libraries talk: `verbose`, else as the `quiet()` block in effect says (None: no block, the environment as it is)."
     return self.verbose if self.verbose is not None else {'quiet': False, 'verbose': True}.get(mode())
 
-class _Bar:
-    "A tqdm bar over a job's training steps, fed from its `train_log.jsonl`."
+class Bar:
+    "Our one progress bar per job: a tqdm bar over its training steps, fed from its `train_log.jsonl`."
     def __init__(self, job, on):
         self.log, self.pos, self.bar, self.on, self.desc = Path(job.out)/'train_log.jsonl', 0, None, on, job.id
     def update(self):
@@ -194,13 +198,15 @@ class _Bar:
         self.update()
         if self.bar is not None: self.bar.close()
 
+_Bar = Bar   # the name trex.rayrunner imported before it was public
+
 @patch
 def _launch(self:LocalRunner, job:Job, progress:bool=True)->dict:
     "Run `job` in a child process; return the child's result, or why there is none."
     out = Path(job.out); out.mkdir(parents=True, exist_ok=True)
     (out/'child.json').unlink(missing_ok=True)
     (out/'job.json').write_text(job.model_dump_json(indent=1))
-    bar, echo, t0 = _Bar(job, progress), _Tail(out/'child.log', self.loud is True), time.time()
+    bar, echo, t0 = Bar(job, progress), _Tail(out/'child.log', self.loud is True), time.time()
     with open(out/'child.log', 'ab') as log:
         p = subprocess.Popen([self.python, '-m', 'trex.runners', str(out/'job.json')], stdout=log, stderr=subprocess.STDOUT,
                              env=_env(self.threads, self.loud), start_new_session=True)

@@ -10,8 +10,8 @@ from trex.schema import TrainConfig, TrexError
 from trex.models import need
 
 # %% auto #0
-__all__ = ['COLUMNS', 'FIX', 'GEN_WEIGHT', 'check_rows', 'task_spec', 'load_task', 'completion_text', 'scores', 'task_reward',
-           'format_reward', 'trainer_args', 'make_trainer', 'cost', 'data_task']
+__all__ = ['COLUMNS', 'FIX', 'GEN_WEIGHT', 'WHEN', 'check_rows', 'task_spec', 'load_task', 'completion_text', 'scores',
+           'task_reward', 'format_reward', 'trainer_args', 'make_trainer', 'cost', 'data_task', 'objective_help']
 
 # %% ../nbs/12a_objectives.ipynb #8103976d
 COLUMNS = dict(sft=('prompt', 'completion'), dpo=('prompt', 'chosen', 'rejected'), grpo=('prompt', 'reference'))
@@ -115,8 +115,8 @@ def make_trainer(cfg:TrainConfig,  # the variant's config (`objective` dpo or gr
     rewards = [task_reward(task), format_reward(task, train_ds['reference'])]
     return trl.GRPOTrainer(model=model, reward_funcs=rewards, args=args, train_dataset=train_ds, processing_class=tok, callbacks=callbacks)
 
-# %% ../nbs/12a_objectives.ipynb #5b3392fc
-GEN_WEIGHT = 8.0  # one sampled token costs about this many training tokens (bench/grpo_throughput.py on a CPU: see below)
+# %% ../nbs/12a_objectives.ipynb #08a5d187
+GEN_WEIGHT = 10.0  # one sampled token costs about this many training tokens (bench/grpo_throughput.py: 9.5 on a 2-core CPU, tiny model)
 
 def cost(cfg:TrainConfig,  # the variant's config
          rows:int          # training rows (prompts, for GRPO; pairs, for DPO)
@@ -135,3 +135,18 @@ def data_task(data):
     "The task the built data at `data` was made for (from its `task.json`), or None."
     p = Path(data)/'task.json'
     return load_task(json.loads(p.read_text())) if p.exists() else None
+
+# %% ../nbs/12a_objectives.ipynb #0ff07b37
+WHEN = dict(
+    sft="supervised fine-tuning on the formatted rows (the default): learns the answers and their format; start here, and stay while its rounds still gain.",
+    dpo=("preference optimisation (TRL's DPO) on {prompt, chosen, rejected} rows: add a {'op': 'preference_pairs', 'node': '<a trained node>'} step "
+         "(that node's wrong answers on training rows become the rejected ones) and set init_from to the same node. Fits when a trained node gives "
+         "well-formed but wrong answers and SFT has stopped gaining. Knob: beta (higher stays closer to the starting adapter)."),
+    grpo=("reinforcement learning (TRL's GRPO) with the task's own scorer as the reward of sampled completions, plus format_weight x a format reward. "
+          "Fits when answers can be checked (an exact order, a label, chemical constraints) and a trained node (init_from) already gets some right, "
+          "so that sampled answers differ in reward (an always-wrong model learns nothing). Knobs: num_generations (the group; micro_batch*grad_accum "
+          "a multiple of it), max_completion_length, temperature, kl_weight. It generates num_generations x rows completions an epoch: fewer rows and steps than SFT."))
+
+def objective_help()->str:
+    "One line per training objective: what it trains on, when it fits, its knobs."
+    return '\n'.join(f"  - {k}: {v}" for k,v in WHEN.items())

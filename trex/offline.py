@@ -4,15 +4,15 @@
 
 # %% ../nbs/21a_offline.ipynb #9c1fa75e
 from __future__ import annotations
-import json, random
+import json, random, re
 from fastcore.basics import patch
 from trex.schema import *
 from trex.researcher import *
-from trex.researcher import _seen, _score_line
 from trex.search import say_once
 
 # %% auto #0
-__all__ = ['FIXES', 'OfflineResearcher', 'drop_pools', 'longer', 'variants_around']
+__all__ = ['FIXES', 'OfflineResearcher', 'drop_pools', 'longer', 'variants_around', 'separated', 'sft_plateau', 'switch_plans',
+           'by_insights']
 
 # %% ../nbs/21a_offline.ipynb #f2082579
 class OfflineResearcher(Researcher):
@@ -68,7 +68,7 @@ def diagnose(self:OfflineResearcher, target, predictions:list=None)->Report:
     causes = [c.model_copy(update=dict(fix=c.fix or FIXES.get(c.cause, ''))) for c in causes]
     bad = sum(c.count for c in causes if c.cause in ('format', 'truncation', 'label_confusion', 'missing_knowledge'))
     best = n.best_result if n is not None else None
-    cmp = 'no parent (the root)' if par is None else (f"{best.val.value - par.score:+.3f} {best.val.name} against {par.id} ({par.score:.3f})" if best and par.score is not None else f"parent {par.id}: {_score_line(par)}")
+    cmp = 'no parent (the root)' if par is None else (f"{best.val.value - par.score:+.3f} {best.val.name} against {par.id} ({par.score:.3f})" if best and par.score is not None else f"parent {par.id}: {score_line(par)}")
     rep = Report(summary=f"{bad} of {len(preds)} validation answers are wrong" + (f"; main cause: {causes[0].cause}" if causes else ''),
                  causes=causes, comparison=cmp, conclusions=[f"{c.cause} ({c.count}) -> {c.fix}" for c in causes])
     if n is not None: self.tree.update(n.id, report=rep)
@@ -118,6 +118,57 @@ def variants_around(cfg:TrainConfig, # the parent's best config
                                    mk('lower_lr', learning_rate=cfg.learning_rate/2), mk('weight_decay', weight_decay=0.01), mk('smaller_rank', rank=max(1, cfg.rank//2))][:n]
     raise TrexError(f"variants: unknown axis {axis!r}. Fix: use lr, epochs, rank, capacity or regularise.")
 
+# %% ../nbs/21a_offline.ipynb #d18a0002
+def _sft(n)->bool: return bool(n.plan.variants) and all(v.config.objective == 'sft' for v in n.plan.variants)
+
+def separated(a:Metric, b:Metric)->bool:
+    "Is `a` better than `b` with separated intervals (its pessimistic end beyond `b`'s optimistic one)? Point values without intervals."
+    if None in (a.ci_low, a.ci_high, b.ci_low, b.ci_high): return a.key > b.key
+    return a.ci_low > b.ci_high if a.higher_is_better else a.ci_high < b.ci_low
+
+def sft_plateau(tree, rounds:int=2):
+    "The best SFT node when the last `rounds` finished SFT nodes brought no separated gain, else None."
+    done = [n for n in tree if _sft(n) and n.best_result is not None]   # in the order they were made
+    top, since = None, 0
+    for n in done:
+        if top is None or separated(n.best_result.val, top.best_result.val): top, since = n, 0
+        else: since += 1
+    return max(done, key=lambda n: n.best_result.val.lcb) if top is not None and since >= rounds else None
+
+# %% ../nbs/21a_offline.ipynb #d18a0003
+def switch_plans(tree, b, cfg:TrainConfig)->list:
+    "GRPO and DPO candidates from the best SFT node `b` (those not tried from it yet): (direction, goal, rationale, recipe, config, axis)."
+    tried = {v.config.objective for n in tree for v in n.plan.variants if v.config.init_from == b.id}
+    rec, why = b.plan.recipe or [{'op': 'source', 'split': 'train'}], f"SFT brought no separated gain for two rounds; {b.id} is the best SFT node ({b.best_result.val})"
+    base = cfg.model_copy(update=dict(init_from=b.id, learning_rate=cfg.learning_rate/2))
+    mb = max(4, cfg.micro_batch - cfg.micro_batch % 4)   # a multiple of the group of 4
+    out = []
+    if 'grpo' not in tried:
+        out.append(('change_training', f"GRPO from {b.id}: the task's own scorer rewards sampled answers", why, list(rec),
+                    TrainConfig(**(base.model_dump() | dict(objective='grpo', num_generations=4, micro_batch=mb))), 'lr'))
+    if 'dpo' not in tried:
+        out.append(('change_training', f"DPO from {b.id} on its wrong answers to training rows", why, _ins(rec, {'op': 'preference_pairs', 'node': b.id}),
+                    base.model_copy(update=dict(objective='dpo')), 'lr'))
+    return out
+
+# %% ../nbs/21a_offline.ipynb #d18a0005
+_AGAINST = re.compile(r"\b(lowered|hurt|hurts|worse|avoid|don't|do not|never|no gain|failed)\b", re.I)
+
+def _terms(c)->set:
+    "What an insight may name of a candidate: its direction, objective, operators and axis."
+    d,_,_,rec,cfg,axis = c
+    return {d, axis, cfg.objective, *(o.get('op') for o in rec)} - {None, 'sft', 'source', 'format'}
+
+def by_insights(cands:list, insights:list)->list:
+    "`cands` reordered by the insights that name them (for first, against last), the rationale quoting the first one for it."
+    def weigh(c):
+        hits = [i.text for i in insights if any(re.search(rf"\b{re.escape(w)}\b", i.text.lower()) for w in _terms(c))]
+        s = sum(-1 if _AGAINST.search(t) else 1 for t in hits)
+        pro = next((t for t in hits if not _AGAINST.search(t)), None)
+        return s, (c[:2] + (f"{c[2]} (insight: {pro})",) + c[3:] if s > 0 and pro else c)
+    w = [weigh(c) for c in cands]
+    return [c for s,c in sorted(w, key=lambda o: -o[0])]
+
 # %% ../nbs/21a_offline.ipynb #718f7be6
 def _fmt_filter(task, recipe):
     "A filter step keeping targets in the answer format (None when no format or target column is known)."
@@ -130,7 +181,7 @@ def _fmt_filter(task, recipe):
 
 @patch
 def candidates(self:OfflineResearcher, nid:str)->list:
-    "What the policy would try from `nid`, in order: (direction, goal, rationale, recipe, config, axis)."
+    "What the policy would try from `nid`, in order (the run's insights first): (direction, goal, rationale, recipe, config, axis)."
     n,t = self.tree[nid],self.task
     rep = n.report or (self.diagnose(nid) if n.results else None)
     cs = {c.cause: c for c in (rep.causes if rep else [])}
@@ -139,6 +190,8 @@ def candidates(self:OfflineResearcher, nid:str)->list:
     if 'failed' in cs:
         add('change_training', 'make the runs fit', f"the runs failed: {cs['failed'].examples[0] if cs['failed'].examples else ''}",
             c=cfg.model_copy(update=dict(learning_rate=cfg.learning_rate/2, micro_batch=max(1, cfg.micro_batch//2), max_length=max(64, cfg.max_length//2))))
+    if (b := sft_plateau(self.tree)) is not None:
+        for o in switch_plans(self.tree, b, best_config(b)): add(*o)
     data = [k for k in ('noisy_source', 'duplicates', 'contamination') if k in cs]
     if data:
         prof = profile_sources(t)
@@ -157,13 +210,13 @@ def candidates(self:OfflineResearcher, nid:str)->list:
     if 'overfitting' in cs: add('change_training', 'regularise', cs['overfitting'].examples[0], axis='regularise')
     if 'underfitting' in cs: add('change_training', 'more capacity and training', cs['underfitting'].examples[0], axis='capacity')
     for axis in ('lr', 'epochs', 'rank', 'capacity'): add('tune_hyperparameters', f"tune {axis} around the best configuration", 'the diagnosis names no fix that is left to try', axis=axis)
-    return out
+    return by_insights(out, self.insights)
 
 @patch
 def plan(self:OfflineResearcher, nid:str)->Plan:
     "A plan for a child of `nid`, from its diagnosis, not a repeat of a plan tried from `nid`."
     if self.tree is None: raise TrexError("plan: the offline Researcher has no tree. Fix: OfflineResearcher(task, tree=...).")
-    seen = _seen(self.tree, nid)
+    seen = seen_keys(self.tree, nid)
     cands = self.candidates(nid)
     for i in range(len(cands) + 20):
         d,g,why,rec,cfg,axis = cands[i] if i < len(cands) else cands[-1-((i-len(cands)) % 4)]

@@ -11,14 +11,16 @@ from typing import Any
 from pydantic import Field, model_validator, create_model
 from fastcore.basics import patch
 from trex.schema import *
-from trex.tree import _cfg_diff, fact_text, recipe_text
-from trex.search import ARXIV, Paper, DatasetHit, search_arxiv, search_datasets
+from trex.tree import cfg_diff, fact_text, recipe_text
+from trex.objectives import objective_help
+from trex.search import ARXIV, Paper, DatasetHit, hub_category, search_arxiv, search_datasets
 
 # %% auto #0
 __all__ = ['MIN_VARIANTS', 'CAUSES', 'SYSTEM', 'PROMPTS', 'TaskSpec', 'Research', 'Insight', 'Pick', 'Picks', 'Insights',
            'op_help', 'plan_key', 'recipe_schema', 'plan_schema', 'val_predictions', 'induce_format', 'answer_format',
            'fits', 'tag_case', 'case_causes', 'fit_causes', 'target_column', 'profile_sources', 'recipe_pools',
-           'data_causes', 'render', 'Researcher', 'facts_text', 'model_facts', 'source_flags', 'best_config']
+           'data_causes', 'render', 'Researcher', 'facts_text', 'model_facts', 'source_flags', 'best_config',
+           'seen_keys', 'score_line']
 
 # %% ../nbs/21_researcher.ipynb #84b11be6
 class TaskSpec(Record):
@@ -245,7 +247,7 @@ def fit_causes(results:list)->list:
     ok = [r for r in results if r.status=='ok' and r.val is not None]
     if results and not ok: return [Cause(cause='failed', count=len(results), examples=[(r.error or '')[:120] for r in results[:3]], fix='make the runs fit: smaller batch or max_length, lower learning rate')]
     if not ok: return []
-    b = max(ok, key=lambda r: r.val.value if r.val.higher_is_better else -r.val.value)
+    b = best_variant(results)
     out,tr,ev = [],[l for _,l in b.loss_curve],[l for _,l in b.eval_loss_curve]
     if len(ev) >= 3 and ev[-1] > 1.05*min(ev) and ev.index(min(ev)) < len(ev)-1:
         out.append(Cause(cause='overfitting', count=1, examples=[f"{b.variant}: eval loss {min(ev):.3f} -> {ev[-1]:.3f}"], fix='fewer epochs, more dropout, lower learning rate'))
@@ -350,7 +352,7 @@ def data_causes(recipe:list, task)->list:
 # %% ../nbs/21_researcher.ipynb #6be88522
 SYSTEM = f"""You are the Researcher of trex, an agent that fine-tunes small language models in a tree search \
 (the TREX method). Each node of the tree is one experiment: a data recipe and {MIN_VARIANTS} to {MAX_VARIANTS} training variants \
-(LoRA or QLoRA configurations) run side by side and scored on the validation split. You analyse the \
+(LoRA or QLoRA configurations, trained by SFT, DPO or GRPO) run side by side and scored on the validation split. You analyse the \
 requirement, research methods and data, plan experiments coarse to fine (first a direction, then a \
 concrete plan), and diagnose results from the failed validation examples. You size each experiment to \
 the model, the hardware, the measured time per step, the budget left and the limits that a request \
@@ -419,6 +421,8 @@ off topic; mismatched: targets that do not fit their inputs):
 {max_rows:,} rows reach training in one round.
 - variants: {n_variants} training configurations run side by side, each with a short unique name \
 (letters, digits, _ . -) and the config fields that differ from the defaults. Config fields and their defaults: {config_fields}.
+  Training objectives (a variant's `objective`, independent of LoRA/QLoRA):
+{objectives}
   {parent_config}
   Size them: a variant trains max_steps optimizer steps (else epochs x rows / (micro_batch x grad_accum)), \
 each about the measured time per step (more with a larger micro_batch, max_length or rank); together the \
@@ -585,7 +589,7 @@ def research(self:Researcher,
     ps,ds = {},{}
     for q in queries:
         for p in search_arxiv(q, self.arxiv_url, per_query, cache=cache, on_error=errs.append): ps.setdefault(p.id, p)
-        for d in search_datasets(q, self.hub_endpoint, per_query, cache=cache, on_error=errs.append): ds.setdefault(d.id, d)
+        for d in search_datasets(q, self.hub_endpoint, per_query, cache=cache, on_error=errs.append, category=hub_category(ts.capability)): ds.setdefault(d.id, d)
     self._set('search_cache', cache)
     if errs: print(errs[0] if len(set(errs))==1 else ' '.join(dict.fromkeys(e.split(';')[0] for e in errs)) + '; research goes on with what it has. Fix: check the network (or unset HF_HUB_OFFLINE).')
     if not ps and not ds:
@@ -631,7 +635,7 @@ def best_config(node)->TrainConfig:
     v = next((o for o in node.plan.variants if b and o.name==b.variant), None)
     return v.config if v else TrainConfig()
 
-def _seen(tree, nid)->dict:
+def seen_keys(tree, nid)->dict:
     "Plan keys that a new child of `nid` must not repeat: its siblings-to-be, `nid` itself and `nid`'s ancestors."
     return {plan_key(o.plan): o.id for o in tree.path(nid) + tree.children(nid) if o.plan.variants}
 
@@ -647,7 +651,7 @@ def _parent_text(n)->str:
     if not n.plan.variants: return f"The parent {n.id} is the untrained base model: there is no trained configuration to start from."
     b = n.best_result
     if b is None: return f"The parent {n.id} has no successful variant (its errors are in the memory)."
-    return f"The parent's best variant, {b.variant} ({b.val}), used: {_cfg_diff(best_config(n))}."
+    return f"The parent's best variant, {b.variant} ({b.val}), used: {cfg_diff(best_config(n))}."
 
 _NOT_CASES = ('underfitting', 'overfitting', 'failed', 'noisy_source', 'duplicates', 'contamination')  # causes of a run, not of bad cases
 
@@ -685,12 +689,12 @@ def plan(self:Researcher,
     if self.tree is None: raise TrexError("plan: the Researcher has no tree. Fix: Researcher(llm, tree=...).")
     ts,sibs = self.analyse(),self.tree.children(nid)
     cf = ', '.join(f"{k}={v!r}" if v is not None else f"{k} (unset)" for k,v in ((k, f.default) for k,f in TrainConfig.model_fields.items()))
-    sch = plan_schema(self.task, _seen(self.tree, nid))
+    sch = plan_schema(self.task, seen_keys(self.tree, nid))
     js = sch.model_json_schema()['properties']['variants']
     p = self._ask('plan', sch, node=nid, nid=nid, capability=ts.capability, metric=ts.primary_metric,
                   direction_of_metric='higher' if ts.higher_is_better else 'lower', **self._plan_kw(nid, ts),
                   memory=self.tree.memory(nid, self.memory_budget), insights=_ins_text(self.insights), research=self._research_text(),
-                  directions=', '.join(o for o in DIRECTIONS if o!='baseline'), pools=_pools(self.task), ops=op_help(), config_fields=cf,
+                  directions=', '.join(o for o in DIRECTIONS if o!='baseline'), pools=_pools(self.task), ops=op_help(), config_fields=cf, objectives=objective_help(),
                   n_variants=f"{js['minItems']} to {js['maxItems']}",
                   siblings='\n'.join(f"- {o.id}: {o.plan.summary}; recipe {recipe_text(o.plan.recipe)}" for o in sibs) or '(none yet)')
     return Plan.model_validate(p.model_dump())
@@ -705,7 +709,7 @@ def _fin(x): return isinstance(x, (int, float)) and math.isfinite(x)
 
 def _res_line(r, cfg=None, base=False)->str:
     "One variant's result with its configuration; the base model, which trains nothing, has no training loss."
-    c = ' (the base model, untrained)' if base else f" ({_cfg_diff(cfg)})" if cfg is not None else ''
+    c = ' (the base model, untrained)' if base else f" ({cfg_diff(cfg)})" if cfg is not None else ''
     if r.status!='ok': return f"- {r.variant}{c}: failed: {fact_text(r.error)}"
     out,lc,ev = [str(r.val)],[(s, l) for s,l in r.loss_curve if _fin(l)],[l for _,l in r.eval_loss_curve if _fin(l)]
     if lc: out.append(f"train loss {lc[0][1]:.3f} -> {lc[-1][1]:.3f} over {lc[-1][0]} steps")
@@ -730,7 +734,7 @@ def _evidence(self:Researcher, target, predictions=None):
     causes = case_causes(preds, fmt, cfg.max_length) + fit_causes(res) + (data_causes(n.plan.recipe, self.task) if n is not None and n.plan.variants else [])
     return n,res,preds,par,causes
 
-def _score_line(par): return 'none (this is the root)' if par is None else f"{par.id} {par.plan.summary}: " + (f"best {par.best_result.variant} {par.best_result.val}" if par.best_result else 'no ok result')
+def score_line(par): return 'none (this is the root)' if par is None else f"{par.id} {par.plan.summary}: " + (f"best {par.best_result.variant} {par.best_result.val}" if par.best_result else 'no ok result')
 
 @patch
 def diagnose(self:Researcher,
@@ -745,7 +749,7 @@ def diagnose(self:Researcher,
     rep = self._ask('diagnose', node=n.id if n else None, nid=n.id if n else '(results)', plan=n.plan.summary if n else '(no plan)',
                     recipe=recipe_text(n.plan.recipe) if n and n.plan.recipe else '(none: the base model is evaluated as it is)',
                     success=(ts.success if ts else '') or '(not stated)', setting=self.setting, built=self._built(n) if n else '',
-                    results='\n'.join(_res_line(r, cfgs.get(r.variant), base) for r in res) or '(none)', parent=par.id if par else 'none', parent_score=_score_line(par),
+                    results='\n'.join(_res_line(r, cfgs.get(r.variant), base) for r in res) or '(none)', parent=par.id if par else 'none', parent_score=score_line(par),
                     cases='\n'.join(f"- {c.cause} x{c.count}: " + '; '.join(c.examples) for c in case) or f'(none among {len(preds)} predictions)',
                     fit='; '.join(f"{c.cause} ({', '.join(c.examples)})" for c in rest) or 'nothing notable', causes=', '.join(CAUSES))
     if n is not None: self.tree.update(n.id, report=rep)

@@ -9,6 +9,7 @@ from pathlib import Path
 from trex.schema import TrainConfig, TrexError, validate
 from trex.models import need, pick_method
 from trex.objectives import check_rows, data_task, make_trainer, trainer_args
+from trex.track import tracking
 
 # %% auto #0
 __all__ = ['LOGGED', 'encode', 'tokenize', 'load_model', 'lora_model', 'make_log_callback', 'make_guard', 'make_faults',
@@ -167,7 +168,7 @@ def train_kwargs(cfg:TrainConfig,  # the variant's config
                  save_every=None,  # checkpoint interval in steps (default: a quarter of the run, at least 10)
                  has_eval=False,   # evaluate on held-out rows every quarter
                  cuda=False)->dict:
-    "The `TrainingArguments` keywords of `cfg`, shared by every objective."
+    "The `TrainingArguments` keywords of `cfg`, shared by every objective (`trex.track.tracking` may replace `report_to`)."
     transformers = need('transformers')[0]
     per_epoch = max(1, math.ceil(n_rows / (cfg.micro_batch*cfg.grad_accum)))
     total = cfg.max_steps or math.ceil(per_epoch*cfg.epochs)
@@ -236,7 +237,7 @@ def train(model,                    # model folder or hub id
           save_every:int|None=None, # checkpoint interval in steps (default: a quarter of the run, at least 10)
           faults:dict|None=None,    # injected failures, for tests
           return_model:bool=False,  # also return the trained model and tokenizer (for evaluation in the same process)
-          extra_args:dict|None=None # more `TrainingArguments` keywords (e.g. trex.track.trainer_kwargs: report_to, logging_dir)
+          track:dict|None=None      # experiment tracking (trex.track.tracking's kwargs: track, run_dir, node_id, variant), from the job
          )->dict:                   # status, loss and reward curves, steps, tokens, seconds, adapter path, ...
     "Train a LoRA/QLoRA adapter on `data` with the config's objective (SFT, DPO or GRPO); resume from the last checkpoint in `out` if there is one."
     torch, transformers = need('torch', 'transformers')
@@ -251,13 +252,13 @@ def train(model,                    # model folder or hub id
     if cfg.gradient_checkpointing: m.enable_input_require_grads()
     guard = make_guard(None if cfg.objective == 'grpo' else 20., weights=cfg.objective == 'grpo')
     cbs = [make_log_callback(out/'train_log.jsonl')] + ([make_faults(faults, out)] if faults else []) + [guard]
-    n = len(tr)*(cfg.num_generations if cfg.objective == 'grpo' else 1)
-    args = trainer_args(cfg, dict(train_kwargs(cfg, out, n, save_every, ev is not None, cuda), **(extra_args or {})))
-    trainer = _trainer(cfg, m, tok, tr, ev, args, cbs, data, cuda)
-    trainer.remove_callback(transformers.PrinterCallback)  # the log file is the progress channel
-    ck = last_checkpoint(out)
-    # resuming loads optimizer/scheduler/RNG state with weights_only=True, from checkpoints this run's own child wrote
-    trainer.train(resume_from_checkpoint=ck)
+    n, ck = len(tr)*(cfg.num_generations if cfg.objective == 'grpo' else 1), last_checkpoint(out)
+    with tracking(**(track or {})) as tk:   # the trackers' callbacks are made with the trainer, in their environment
+        args = trainer_args(cfg, dict(train_kwargs(cfg, out, n, save_every, ev is not None, cuda), **tk))
+        trainer = _trainer(cfg, m, tok, tr, ev, args, cbs, data, cuda)
+        trainer.remove_callback(transformers.PrinterCallback)  # the log file is the progress channel
+        # resuming loads optimizer/scheduler/RNG state with weights_only=True, from checkpoints this run's own child wrote
+        trainer.train(resume_from_checkpoint=ck)
     if 'ref' in getattr(m, 'peft_config', {}): m.delete_adapter('ref')   # TRL's frozen copy of the starting adapter
     st, log = trainer.state, read_log(out)
     res = dict(status='failed' if guard.reason else 'ok', error=guard.reason, method=method, objective=cfg.objective, steps=st.global_step,

@@ -9,7 +9,7 @@ from pathlib import Path
 from fastcore.basics import patch
 from trex.schema import TrexError, validate
 from trex.extras import need
-from trex.runners import Job, JobResult, LocalRunner, Runner, _Bar
+from trex.runners import Bar, Job, JobResult, LocalRunner, Runner
 
 # %% auto #0
 __all__ = ['RayRunner', 'local_cluster']
@@ -125,7 +125,7 @@ def run(self:RayRunner,
     ray, jobs = self._ray(), [validate(Job, j, 'job') for j in jobs]
     n, t0 = len(jobs), time.time()
     res, notes, tries, spent = [None]*n, [[] for _ in jobs], [1]*n, [[0., 0.] for _ in jobs]
-    bars = [_Bar(j, progress) for j in jobs]
+    bars = [Bar(j, progress) for j in jobs]
     live = {self._submit(ray, j): i for i,j in enumerate(jobs)}
     try:
         while live:

@@ -15,15 +15,7 @@ Evaluation noise: `--noise 0.03` (Gaussian, the Landscape default, about a 200-r
 (k/24 correct with a Wilson interval: the small validation sets a cheap search uses).
 Not a timed test: `python bench/search_policies.py [--tune-seeds 30] [--test-seeds 50] [--n-eval 24]`.
 """
-import argparse, functools, json, math, sys, time
-import trex.schema as S
-
-# A Node's default `versions` reads importlib.metadata for every node: 70% of a simulated search. Read it once here
-# (the versions cannot change during this process); asked of trex.schema in notes/wiring.md.
-_versions = functools.cache(S.versions)
-S.Node.model_fields['versions'].default_factory = lambda: dict(_versions())
-S.Node.model_rebuild(force=True)
-
+import argparse, json, math, sys, time
 from trex.sim import compare, paired
 from trex.tree import UCT, Greedy, Sequential, RandomPolicy
 

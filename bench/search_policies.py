@@ -68,7 +68,8 @@ if __name__ == '__main__':
     u, rnd = next(r for r in r4 if r['policy'].startswith('uct tuned (')), r4[0]
     d, se = paired(u, rnd)
     say(f"\nTuned UCT - random on held-out landscapes: {d:+.4f} ± {se:.4f} (paired se); "
-        + ("more than 2 se: UCT beats random" if d > 2*se else "within 2 se: UCT does NOT beat random by more than its error"))
+        + ("one landscape: no error estimate" if len(test) < 2 else "more than 2 se: UCT beats random" if d > 2*se
+           else "within 2 se: UCT does NOT beat random by more than its error"))
     say(f"{time.time() - t0:.0f} s in all")
     if a.json:
         with open(a.json, 'w') as f: json.dump(dict(args=vars(a), tuning=[r1, r2, r3], held_out=[r4, r5]), f)

@@ -58,7 +58,7 @@ class SearchTree:
             self._link(n)
 
     def _link(self, n):
-        n._run_dir = str(self.store.path.parent); self.nodes[n.id] = n
+        self.nodes[n.id] = n
         self.g.add_node(n.id)
         if n.parent is not None: self.g.add_edge(n.parent, n.id)
 
@@ -125,7 +125,7 @@ def _write(self:SearchTree, nodes, events, new=False):
     self.store.put_nodes([(n.id, n.parent, str(n.status), n.model_dump_json()) for n in nodes], events, new=new)
     for n in nodes:
         if new: self._link(n)
-        else: n._run_dir = str(self.store.path.parent); self.nodes[n.id] = n
+        else: self.nodes[n.id] = n
     for kind,nid,d in events:
         for f in list(self._subs): f(dict(kind=kind, node=nid, data=d))
 

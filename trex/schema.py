@@ -8,7 +8,7 @@ import functools, json, math, platform, re, time
 from enum import Enum
 from typing import Any, Literal
 from fastcore.basics import patch
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 # %% auto #0
 __all__ = ['DIRECTIONS', 'MAX_VARIANTS', 'OPEN', 'TRANSITIONS', 'TrexError', 'validate', 'Record', 'TrainConfig', 'Variant',
@@ -317,7 +317,6 @@ class Node(Record):
     updated: float = Field(default_factory=time.time)
     finished: float|None = None
     versions: dict[str, str] = Field(default_factory=versions)
-    _run_dir: str|None = PrivateAttr(None)   # the run directory a tree loaded it from (not stored)
 
 # %% ../nbs/00_schema.ipynb #e77f77f3
 def best_variant(results:list,    # the `VariantResult`s of one node

@@ -193,11 +193,3 @@ def hub_online(on:bool=True):
     constants.HF_HUB_OFFLINE = not on
     try: yield
     finally: constants.HF_HUB_OFFLINE = old
-
-# %% ../nbs/21b_search.ipynb #e2ef60b8
-def __getattr__(name):
-    "`FakeSearch` moved to `trex.fakesearch`; this keeps `from trex.search import FakeSearch` working without importing it here."
-    if name == 'FakeSearch':
-        from trex.fakesearch import FakeSearch
-        return FakeSearch
-    raise AttributeError(f"module 'trex.search' has no attribute {name!r}")

@@ -9,15 +9,16 @@ from pathlib import Path
 from trex.schema import Status, TrexError, validate
 from trex.llm import Budget
 from trex.store import RunLock, Store
-from trex.tree import SearchTree
+from trex.tree import POLICIES, SearchTree
+from trex.rundir import RunDir
 from trex.session import Session
 from trex.quiet import quiet
 
 # %% auto #0
 __all__ = ['OK', 'FAILED', 'BAD_INPUT', 'BUDGET', 'GATE', 'INTERRUPTED', 'EXIT_CODES', 'DEMO', 'EPILOG', 'RAW', 'check_new_dir',
            'make_llm', 'outcome', 'drive', 'load', 'best_trained', 'best_vs_base', 'summary', 'describe', 'write_html',
-           'write_recipe', 'cmd_demo', 'cmd_run', 'cmd_resume', 'cmd_show', 'cmd_insights', 'cmd_approve', 'cmd_prune',
-           'cmd_export', 'parser', 'main']
+           'write_recipe', 'cmd_demo', 'cmd_run', 'cmd_resume', 'cmd_show', 'cmd_push', 'cmd_insights', 'cmd_approve',
+           'cmd_prune', 'cmd_export', 'parser', 'main']
 
 # %% ../nbs/40_cli.ipynb #28b3cd4b
 OK,FAILED,BAD_INPUT,BUDGET,GATE,INTERRUPTED = 0,1,2,3,4,130
@@ -37,7 +38,7 @@ from trex.models import check_model    # 'tiny', 'smollm2', a model folder or a 
 def check_new_dir(d, fix:str=None)->Path:
     "`d` as a Path when a new run may start there."
     d = Path(d)
-    if (d/'trex.db').exists(): raise TrexError(f"run_dir: {d} already holds a run. Fix: {fix or f'trex resume {d} to continue it, or name a new directory'}.")
+    if RunDir(d).exists: raise TrexError(f"run_dir: {d} already holds a run. Fix: {fix or f'trex resume {d} to continue it, or name a new directory'}.")
     if d.exists() and (not d.is_dir() or any(d.iterdir())): raise TrexError(f"run_dir: {d} exists and is not an empty directory. Fix: name a new directory.")
     return d
 
@@ -149,7 +150,7 @@ def summary(tree:SearchTree)->dict:
                     score=n.score, reward=n.reward, visits=n.visits, value=n.value,
                     spent={k: v for k,v in by.get(n.id, dict(usd=0., tokens_in=0, tokens_out=0, gpu_s=0., n=0)).items() if k!='n'},
                     variants=[dict(name=r.variant, status=r.status, val=r.val.model_dump() if r.val else None, error=r.error) for r in n.results])
-    return dict(run_dir=str(st.path.parent), session=st.meta('session'), budget=st.meta('budget'), gate=st.meta('gate'),
+    return dict(run_dir=str(st.run), session=st.meta('session'), budget=st.meta('budget'), gate=st.meta('gate'),
                 policy=st.meta('policy'), spent={k: v for k,v in st.totals().items() if k!='n'}, counts=tree.counts(),
                 best=b.id if b else None, best_trained=getattr(best_trained(tree), 'id', None),
                 waiting=[n.id for n in tree if n.status==Status.proposed], nodes=[rec(n) for n in tree])
@@ -179,11 +180,11 @@ def write_html(tree:SearchTree, path)->str:
     except ImportError as e: return f"tree HTML: skipped ({e}). Fix: pip install 'trex-ft[ui]'."
     return f"tree HTML: {path}"
 
-def write_recipe(node, path, fmt:str='script', variant=None, overwrite:bool=False)->str:
+def write_recipe(node, path, fmt:str='script', variant=None, overwrite:bool=False, run=None)->str: # run: its Session, SearchTree or folder
     "Export `node` with `trex.export`: a standalone script, plus LLaMA-Factory / Axolotl YAML with `fmt`; a one-line note."
     try: from trex.export import export
     except ImportError as e: return f"recipe: skipped, trex.export is not available ({e}). Fix: pip install -U trex-ft."
-    fs = export(node, path, variant=variant, fmt=None if fmt=='script' else fmt, overwrite=overwrite)
+    fs = export(node, path, variant=variant, fmt=None if fmt=='script' else fmt, overwrite=overwrite, run_dir=run)
     return f"recipe of {node.id}: " + ', '.join(str(f) for f in fs if f.suffix in ('.py', '.yaml'))
 
 # %% ../nbs/40_cli.ipynb #1bb7689a
@@ -230,7 +231,7 @@ def cmd_demo(a)->int:
     os.environ.setdefault('HF_HUB_OFFLINE', '1')
     d, pre, t0 = Path(a.run_dir), DEMO[a.model], time.time()
     if a.resume and a.fresh: raise TrexError("--resume and --fresh: pick one. Fix: --resume continues the run in RUN_DIR, --fresh deletes it and starts again.")
-    task, has = check_task(a.task), (d/'trex.db').exists()
+    task, has = check_task(a.task), RunDir(d).exists
     check_model(a.model)
     if has and a.resume: s = load(d, notify=_notify_of(a)); print(f"trex demo: resuming {d}")
     else:
@@ -246,8 +247,8 @@ def cmd_demo(a)->int:
     with quiet(a.verbose): code = drive(s, show=True)
     print(best_vs_base(s.tree))
     b = best_trained(s.tree)
-    print(_safely(write_html, 'tree HTML', s.tree, d/'tree.html'))
-    print(_safely(write_recipe, 'recipe', b, d/'recipe.py', 'script', None, True) if b is not None else "recipe: skipped, no trained node finished.")
+    print(_safely(write_html, 'tree HTML', s.tree, RunDir(d).tree_html))
+    print(_safely(write_recipe, 'recipe', b, d/'recipe.py', 'script', None, True, s.tree) if b is not None else "recipe: skipped, no trained node finished.")
     print(f"demo finished in {time.time()-t0:.0f} s (exit {code}). Look again with: trex show {d}")
     return code
 
@@ -284,12 +285,19 @@ def cmd_show(a)->int:
     "`trex show`: the tree and the run's state, as text or JSON (the run is opened read-only)."
     t = SearchTree(Store.open(a.run_dir, create=False, readonly=True))
     print(json.dumps(summary(t), indent=1, default=str) if a.json else describe(t))
-    if a.html: print(write_html(t, Path(a.html if a.html is not True else Path(a.run_dir)/'tree.html')), file=sys.stderr if a.json else sys.stdout)
+    if a.html: print(write_html(t, Path(a.html if a.html is not True else RunDir(a.run_dir).tree_html)), file=sys.stderr if a.json else sys.stdout)
     return OK
 
 def _number(x)->int:
     if not str(x).isdigit() or int(x) < 1: raise TrexError(f"--edit: {x!r} is not an insight's number. Fix: --edit N TEXT, N as trex insights RUN_DIR lists it.")
     return int(x)
+
+def cmd_push(a)->int:
+    "`trex push`: a node's adapter, recipe and model card to the Hugging Face Hub (offline: the folder it would upload)."
+    from trex.hub import push
+    t = SearchTree(Store.open(a.run_dir, create=False, readonly=True))
+    t[a.node]                                                       # an unknown node: one line with the fix
+    print(push(t, a.node, a.repo_id, private=not a.public, variant=a.variant, endpoint=a.endpoint)); return OK
 
 def cmd_insights(a)->int:
     "`trex insights`: list the run's insights, or add, edit or delete one (the Researcher reads them when it plans)."
@@ -325,7 +333,7 @@ def cmd_export(a)->int:
     out = Path(a.out) if a.out else Path(a.run_dir)/'recipe.py'
     if not out.resolve().is_relative_to(Path(a.run_dir).resolve()):
         raise TrexError(f"--out: {out} is outside the run directory {a.run_dir}. Fix: write inside it (e.g. --out {Path(a.run_dir)/'recipe.py'}), then copy the files where you want them.")
-    try: msg = write_recipe(n, out, a.format, a.variant, a.overwrite)
+    try: msg = write_recipe(n, out, a.format, a.variant, a.overwrite, t)
     except TrexError as e: raise TrexError(str(e).replace('pass overwrite=True', 'pass --overwrite').replace('without fmt', 'without --format')) from None
     if msg.startswith('recipe: skipped'): print(f"trex export: {msg}", file=sys.stderr); return BAD_INPUT
     print(msg); return OK
@@ -423,7 +431,7 @@ def _run_parser(sp):
     p.add_argument('--model', required=True, help="'tiny', 'smollm2', a model folder or a hub id")
     p.add_argument('--requirement', help="what you want, in plain language (default: the task's)")
     p.add_argument('--gate', default='auto', choices=['auto', 'each'], help='auto: plans run at once; each: every plan waits for trex approve (default: auto)')
-    p.add_argument('--policy', default='uct', choices=['uct', 'greedy', 'sequential', 'random'], help='how the next node to expand is chosen (default: uct)')
+    p.add_argument('--policy', default='uct', choices=list(POLICIES), help='how the next node to expand is chosen (default: uct)')
     p.add_argument('--data-root', action='append', metavar='DIR', help="a folder whose files plans may read (repeatable; the task's pools and Hub ids are always allowed)")
     g = p.add_argument_group('Researcher')
     g.add_argument('--researcher', default='offline', choices=['offline', 'anthropic', 'openai'], help='offline: rule-based, no LLM (default)')
@@ -464,6 +472,17 @@ def _small_parsers(sp):
     x.add_argument('--edit', nargs=2, metavar=('N', 'TEXT'), help='replace insight N (as listed) by TEXT')
     x.add_argument('--delete', type=_num(int, 1), metavar='N', help='delete insight N (as listed)')
     p.set_defaults(fn=cmd_insights)
+    p = sp.add_parser('push', help="a node's adapter, recipe and model card to the Hugging Face Hub", formatter_class=RAW, epilog=EPILOG,
+        description="Upload NODE's adapter, its recipe (recipe.py, recipe.json) and a model card to the Hub repository REPO_ID\n"
+                    "(created private unless --public). The token comes from HF_TOKEN or `hf auth login`, never from a flag.\n"
+                    "With HF_HUB_OFFLINE set, it writes the folder it would upload and says so.\n\n"
+                    "example:\n  trex push runs/demo n3 me/smollm2-sentiment")
+    p.add_argument('run_dir', help='a run directory'); p.add_argument('node', help='a trained node (see trex show)')
+    p.add_argument('repo_id', help='the Hub repository, user/name')
+    p.add_argument('--public', action='store_true', help='a public repository (default: private)')
+    p.add_argument('--variant', help="the node's variant (default: its best)")
+    p.add_argument('--endpoint', metavar='URL', help='another Hub endpoint (default: huggingface_hub\'s)')
+    p.set_defaults(fn=cmd_push)
     p = sp.add_parser('export', help="a node's recipe as a standalone script (or a trainer config)", formatter_class=RAW, epilog=EPILOG,
         description="Write NODE (default: the best trained node) as a standalone script that rebuilds its data, trains with the\n"
                     "same config and seed and evaluates it (recipe.json beside it); with --format, also a LLaMA-Factory or Axolotl\n"

@@ -13,6 +13,7 @@ from trex.extras import need
 from trex.schema import *
 from trex.tree import SearchTree, UCT, separated
 from trex.researcher import Insight
+from trex.rundir import RunDir
 from trex.session import Session, cost_line
 
 # %% auto #0
@@ -70,7 +71,7 @@ def train_progress(run_dir,       # the run directory
     "Per variant of `plan`: state (waiting, training, evaluating, done), step, max_steps and the loss curves so far."
     out = []
     for v in _names(plan):
-        d = Path(run_dir)/'nodes'/nid/v; recs = _jsonl(d/'train_log.jsonl')
+        d = RunDir(run_dir).variant(nid, v); recs = _jsonl(d/'train_log.jsonl')
         begin = [r for r in recs if r.get('event')=='begin']
         mx = begin[-1]['max_steps'] if begin else None
         loss = dict((r['step'], r['loss']) for r in recs if 'loss' in r)
@@ -470,7 +471,7 @@ def _monitor(self:ApprovalPanel, nid, stop, every:float=0.5):
 def _tick(self:ApprovalPanel, nid):
     "Update the progress bar, the status line and the loss curve from the node's logs."
     self.ticks += 1
-    pr = train_progress(self.s.tree.store.path.parent, nid, self.s.tree[nid].plan)
+    pr = train_progress(self.s.tree.store.run, nid, self.s.tree[nid].plan)
     cur = next((o for o in pr if o['state'] not in ('done', 'waiting')), None) or next((o for o in reversed(pr) if o['state']=='done'), pr[-1])
     i = pr.index(cur)
     self.progress.max = max(1, cur['max_steps'] or 1)
@@ -500,8 +501,9 @@ def _bad_cases(run_dir, n:Node, k:int=5)->list:
     "The first `k` bad cases of a node's best variant (from its bad_cases.json)."
     b = n.best_result
     p = b.artifacts.get('bad_cases') if b else None
-    if not p or not run_dir or not (Path(run_dir)/p).exists(): return []
-    try: return json.loads((Path(run_dir)/p).read_text())[:k]
+    f = RunDir(run_dir).file(p) if p and run_dir else None
+    if f is None or not f.exists(): return []
+    try: return json.loads(f.read_text())[:k]
     except ValueError: return []
 
 def node_html(tree:SearchTree, n:Node)->str:
@@ -527,7 +529,7 @@ def node_html(tree:SearchTree, n:Node)->str:
         out.append(_table(['variant', 'status', f"val {n.results[0].val.name if n.results[0].val else ''}", 'test', 'time', 'final loss', 'error'], rows))
     if n.report is not None and n.report.causes:
         out.append("<h4 style='margin:6px 0 2px'>Bad cases</h4>" + _table(['cause', 'count', 'examples', 'fix'], [[c.cause, c.count, '; '.join(c.examples[:3])[:300], c.fix] for c in n.report.causes]))
-    bad = _bad_cases(n._run_dir, n)
+    bad = _bad_cases(tree.store.run, n)
     if bad: out.append(_table(['id', 'prediction', 'reference'], [[o.get('id', ''), repr(str(o.get('prediction', '')))[:120], str(o.get('reference', ''))[:120]] for o in bad]))
     if n.report is not None:
         r = n.report
@@ -572,8 +574,8 @@ def render(self:NodeInspector):
     if n is None: self.body.value = '<i>no node yet</i>'; _show(self.curve, None); return
     self.body.value = node_html(self.tree, n)
     curves = {r.variant: (r.loss_curve, r.eval_loss_curve) for r in n.results if r.loss_curve or r.eval_loss_curve}
-    if not curves and n.status==Status.running and n._run_dir:
-        curves = {o['variant']: (o['loss'], o['eval_loss']) for o in train_progress(n._run_dir, n.id, n.plan) if o['loss']}
+    if not curves and n.status==Status.running:
+        curves = {o['variant']: (o['loss'], o['eval_loss']) for o in train_progress(self.tree.store.run, n.id, n.plan) if o['loss']}
     _show(self.curve, loss_figure(curves, f'{n.id}: loss') if curves else None)
 
 @patch

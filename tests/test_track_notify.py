@@ -33,6 +33,7 @@ def _train_two(tmp_path, track, run)->None:
             transformers.Trainer(model=transformers.AutoModelForCausalLM.from_pretrained(m), args=args, train_dataset=rows).train()
         assert log_result(track, run, 'n1', v, dict(config=dict(learning_rate=lr)), dict(val_accuracy=0.5 if v == 'a' else 0.7), step=2) == {t: 'ok' for t in track}
 
+@pytest.mark.slow   # about 20 CPU-s; test_session_tensorboard covers the same path through trex.train
 def test_trainer_reports_through_tracking(tmp_path, planted):
     "transformers' own Trainer, inside `tracking`, writes each variant's curve where TensorBoard finds it; `log_result` adds the result."
     run = tmp_path/'run'
@@ -65,13 +66,19 @@ def _create_kw():
     from trex.session import Session
     return inspect.signature(Session.create).parameters
 
+def _here():
+    "A runner that runs each job in this process (`trex.runners.run_job`, as the child would): one torch import for the test, not one per variant."
+    from trex.runners import JobResult, Runner, run_job
+    class Here(Runner):
+        def run_one(self, job, progress=True): return JobResult(**{k: v for k,v in run_job(job).items() if k in JobResult.model_fields})
+    return Here()
+
 def test_session_tensorboard(tmp_path, planted):
     "A tiny run with track=['tensorboard']: one scalar series per variant, hparams and the validation metric, no keys in the run."
     if 'track' not in _create_kw(): pytest.fail("Session.create has no `track` parameter yet (wiring: /work/notes/wiring.md, E2 -> A1)")
-    from trex.runners import LocalRunner
     from trex.session import Session
     run = tmp_path/'run'
-    s = Session.create(run, runner=LocalRunner(poll_s=0.1), budget=dict(rounds=1), track=['tensorboard'], **rk.TINY)
+    s = Session.create(run, runner=_here(), budget=dict(rounds=1), track=['tensorboard'], **rk.TINY)
     s.researcher.n_variants = 2
     s.run(3)
     assert s.cfg['track'] == ['tensorboard']
@@ -91,12 +98,38 @@ def test_session_tensorboard(tmp_path, planted):
 
 SECRET = 'T0PLANTED/B0PLANTED/hookSECRET42'
 
+def _texts(srv)->list: return [b['text'] for b in srv.bodies()]
+
+def test_session_webhook(tmp_path, planted):
+    "A tiny session at gate 'each' with a webhook: the gate, then (approved) the failed node and the end; the URL is stored nowhere."
+    from trex.session import Session
+    run = tmp_path/'run'
+    tiny = dict(rk.TINY, config=dict(max_steps=2, micro_batch=2, max_length=8))    # max_length 8 leaves no completion token: the variant fails
+    with FakeServer(*[reply('ok')]*10) as srv:
+        url = f"{srv.url}/services/{SECRET}"
+        s = Session.create(run, runner=_here(), gate='each', budget=dict(rounds=1), notify=url, **tiny)
+        s.researcher.n_variants = 1
+        s.run(5)
+        assert s.tree['n1'].status == 'proposed' and len(_texts(srv)) == 1, _texts(srv)
+        assert _texts(srv)[0].startswith(f'trex: n1 waits at the gate in {run}') and f'trex approve {run} n1' in _texts(srv)[0]
+        s.run(5)                                                       # still waiting: no second message
+        assert len(_texts(srv)) == 1
+        s.approve('n1'); s.run(5)
+        t = _texts(srv)
+        assert s.tree['n1'].status == 'failed' and len(t) == 3, t
+        assert t[1].startswith(f'trex: n1 failed in {run}: ') and 'no training rows' in t[1]
+        assert t[2].startswith(f'trex: {run} stopped by the budget: ') and 'rounds' in t[2]
+        assert all(r['path'] == f'/services/{SECRET}' and r['headers']['content-type'] == 'application/json' for r in srv.requests)
+    s.tree.store.close()
+    assert rk.scan(rk.run_files(run), keys=(SECRET, url) + rk.KEYS) == []
+
 TREX = [sys.executable, '-c', 'import sys; from trex.cli import main; sys.exit(main())']
 
 def _trex(*args, env=None, timeout=600)->subprocess.CompletedProcess:
     "The `trex` command in a child, with the suite's environment (offline, the planted keys)."
     return subprocess.run(TREX + [str(a) for a in args], env=rk.env(**(env or {})), capture_output=True, timeout=timeout)
 
+@pytest.mark.slow   # about 55 CPU-s (three trex commands, two children); test_session_webhook is the same sequence in this process
 def test_cli_gate_failure_end_webhook(tmp_path):
     "`trex run --gate each --notify URL`: the webhook hears the gate; after approving, the failed node and the end; the URL is stored nowhere."
     import trex.cli as cli

@@ -260,7 +260,7 @@ def exported(tmp_path_factory):
     from trex.tree import SearchTree
     d = tmp_path_factory.mktemp('export')
     t = SearchTree.open(rk.reference()['full'], create=False)
-    try: ex.export(t['n1'], d/'recipe.py')
+    try: ex.export('n1', d/'recipe.py', run_dir=t)
     finally: t.close()
     return d
 

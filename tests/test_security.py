@@ -166,7 +166,7 @@ SESSION = textwrap.dedent('''
         n = s.approve(n.id, run=True); print(n, s.message, repr(c), repr(s), s.tree)
         try: from trex.export import export
         except ImportError as e: print('no export yet:', e)
-        else: (work/'export').mkdir(); print(export(n, work/'export'/'recipe.py'))
+        else: (work/'export').mkdir(); print(s.export(n, work/'export'/'recipe.py'))
         assert any(__import__('os').environ['ANTHROPIC_API_KEY'] in v for v in srv.requests[0]['headers'].values())   # the key was really used
         assert str(n.status) == 'done', s.message
 ''')

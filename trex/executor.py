@@ -12,6 +12,7 @@ from trex.recipe import BuildReport, Recipe, build_data
 from trex.evaluate import eval_rows, read_jsonl, score_predictions, write_jsonl
 from trex.runners import Job, JobResult, LocalRunner
 from trex.rundir import RunDir
+from trex.quiet import say
 
 # %% auto #0
 __all__ = ['Executor']
@@ -50,7 +51,8 @@ from fastcore.basics import patch
 @patch
 def build_data(self:Executor, recipe)->tuple:
     "Build `recipe` (cached by its key) for this task, reading local files under `data_roots` only: (path, BuildReport, cache hit?)."
-    return build_data(recipe, self.rundir.data(), self.task, self.llm, roots=self.data_roots)
+    return build_data(recipe, self.rundir.data(), self.task, self.llm, roots=self.data_roots,
+                      adapters=lambda nid: (resolve_model(self.model), self.adapter(nid)))   # preference_pairs answers with a node's adapter
 
 # %% ../nbs/20_executor.ipynb #f263196e
 @patch
@@ -159,8 +161,11 @@ def _score(self:Executor, job:Job, jr:JobResult, variant:str)->VariantResult:
         scored[split] = met
         mets.update({f"{'val' if split == 'validation' else split}_{k}": v for k,v in allm.items()})
         f = 'predictions.jsonl' if split == 'validation' else f'predictions_{split}.jsonl'
-        write_jsonl(out/f, recs); arts[f.split('.')[0]] = self.rundir.rel(out/f)
-        if split == 'validation': (out/'bad_cases.json').write_text(json.dumps(bad, indent=1, ensure_ascii=False, default=str)); arts['bad_cases'] = self.rundir.rel(out/'bad_cases.json')
+        write_jsonl(out/f, recs)
+        arts[f.split('.')[0]] = self.rundir.rel(out/f)
+        if split == 'validation':
+            (out/'bad_cases.json').write_text(json.dumps(bad, indent=1, ensure_ascii=False, default=str))
+            arts['bad_cases'] = self.rundir.rel(out/'bad_cases.json')
     if jr.loss_curve: mets['final_loss'] = jr.loss_curve[-1][1]
     if jr.eval_loss_curve: mets['final_eval_loss'] = jr.eval_loss_curve[-1][1]
     if jr.steps: mets['steps'] = float(jr.steps)
@@ -180,6 +185,7 @@ def _prepare(self:Executor, node_id, plan, faults=None)->tuple:
         if not getattr(self.task, 'train_allowed', True): return fail(f"training refused: {getattr(self.task, 'train_refusal', '')}")
         try: data, rep, hit = self.build_data(plan.recipe or [{'op': 'source', 'split': 'train'}])
         except Exception as e: return fail(f"data: {e}")
+        if hit: say(f"data: {node_id} reuses the data built for recipe {Path(data).name[:10]} (cache hit; no rebuild)")
     try: jobs = self.jobs(node_id, plan, data, faults)
     except TrexError as e: return fail(str(e))
     return names, done, [(n, j) for n,j in zip(names, jobs) if n not in done]
@@ -197,7 +203,9 @@ def run_many(self:Executor,
     todo = [(nid, n, j) for nid,(_,_,jobs) in preps.items() for n,j in jobs]
     def finished(i, jr):
         nid, n, j = todo[i]
-        r = self._score(j, jr, n); self._save(nid, r); preps[nid][1][n] = r
+        r = self._score(j, jr, n)
+        self._save(nid, r)
+        preps[nid][1][n] = r
     if todo: self.runner.run([j for _,_,j in todo], progress, finished)
     return {nid: [done[n] for n in names] for nid,(names,done,_) in preps.items()}
 
@@ -214,7 +222,8 @@ def run(self:Executor,
 # %% ../nbs/20_executor.ipynb #0c06f467
 @patch
 def _save(self:Executor, node_id, r:VariantResult):
-    d = self._dir(node_id, r.variant); d.mkdir(parents=True, exist_ok=True)
+    d = self._dir(node_id, r.variant)
+    d.mkdir(parents=True, exist_ok=True)
     (d/'result.json').write_text(r.model_dump_json(indent=1))
 
 @patch

@@ -12,10 +12,10 @@ from trex.extras import DIST
 from trex.rundir import RunDir
 
 # %% auto #0
-__all__ = ['compact', 'export_spec', 'render_script', 'llamafactory_yaml', 'axolotl_yaml', 'place_rows', 'secrets_in', 'export']
+__all__ = ['run_tree', 'compact', 'export_spec', 'render_script', 'place_rows', 'secrets_in', 'export']
 
 # %% ../nbs/32_export.ipynb #5796ad4e
-def _tree(run)->tuple:
+def run_tree(run)->tuple:
     "The `SearchTree` of `run` (a Session, SearchTree, RunDir or folder), and whether it was opened here."
     from trex.tree import SearchTree
     from trex.store import Store
@@ -29,9 +29,8 @@ def _load(node, run_dir=None)->tuple:
     "The node (as its run's store has it now), the run directory, the session settings and the nodes its adapter grew from."
     nid = node.id if isinstance(node, Node) else node
     if not isinstance(nid, str): raise TrexError(f"node: expected a Node or a node id, got {type(node).__name__}. Fix: pass s.best(), tree['n3'] or 'n3' with run_dir=.")
-    run = run_dir if run_dir is not None else getattr(node, '_run_dir', None)   # transitional: trees still mark the nodes they load
-    if run is None: raise TrexError(f"node {nid}: it does not say which run it belongs to. Fix: s.export('{nid}', path), or export(node, path, run_dir=tree).")
-    t, opened = _tree(run)
+    if run_dir is None: raise TrexError(f"node {nid}: it does not say which run it belongs to. Fix: s.export('{nid}', path), or export(node, path, run_dir=tree).")
+    t, opened = run_tree(run_dir)
     try:
         if nid not in t: raise TrexError(f"node: {nid!r} is not in run {t.store.run} (nodes: {', '.join(list(t.nodes)[:12])}). Fix: pick a node of that run, e.g. s.best().")
         n, cfg, chain = t[nid], t.store.meta('session'), _chain(t, t[nid])
@@ -384,7 +383,8 @@ _END = r'''
 
 def main(argv=None):
     a, here = args(argv), Path(__file__).resolve().parent
-    out, data_roots = out_dir(a.out), roots(a.data_root, here)
+    data_roots = roots(a.data_root, here)     # checked before anything is written
+    out = out_dir(a.out)
     check_versions()
     try: r, curves = run(executor(out, a.model or MODEL, data_roots), here)
     except Exception as e:
@@ -430,6 +430,7 @@ def _rows(pairs:list, indent:int)->str:
     w = max(len(c) for c,_ in pairs)
     return '\n'.join(' '*indent + f"{c.ljust(w)}  # {d}" for c,d in pairs)
 
+# %% ../nbs/32_export.ipynb #b423fead
 def render_script(spec:dict, name:str='recipe.py')->str:
     "The standalone script for `spec` (from `export_spec`)."
     ev, tv = spec['eval'], spec['versions']
@@ -446,86 +447,6 @@ def render_script(spec:dict, name:str='recipe.py')->str:
                  expected=_lit(spec['expected'], 11), versions=_lit(tv, 11), default_out=repr(Path(name).stem + '-out'))
     return re.sub(r'\{\{(\w+)\}\}', lambda m: str(slots[m.group(1)]), _SCRIPT)
 
-# %% ../nbs/32_export.ipynb #00b0afc0
-def _y(v)->str:
-    "A YAML scalar or flow list; floats always with a '.', which YAML 1.1 readers need to see 1e-4 as a number."
-    if isinstance(v, float):
-        s = repr(v)
-        return s.replace('e', '.0e') if 'e' in s and '.' not in s else s
-    if isinstance(v, list): return '[' + ', '.join(_y(o) for o in v) + ']'
-    return json.dumps(v)
-
-def _yaml(sections:list)->str:
-    "YAML text from [(comment, {key: value})] sections."
-    return ''.join(f"\n### {c}\n" + ''.join(f"{k}: {_y(v)}\n" for k,v in d.items() if v is not None) for c,d in sections)
-
-def _yaml_head(spec:dict, tool:str, run:str, data_dir:str)->str:
-    "The comment block at the top of a YAML file: what it is, how to run it, what does not carry over."
-    c, ev = spec['config'], spec['expected']
-    lines = [f"{tool} config exported by trex from node {spec['node']} (variant {spec['variant']}) of run {_line(spec['run'], 60)}.",
-             f"Run it from this folder: {run}",
-             f"Data: {data_dir}/train.jsonl, the rows trex built with the node's recipe, in the OpenAI messages format.",
-             f"The node scored {_score(ev)} on {spec['task']}'s validation split.", "",
-             "Carried over: model, LoRA rank/alpha/dropout/targets, QLoRA 4-bit, learning rate, scheduler, warmup,",
-             "epochs/steps, batch and accumulation, cutoff length, packing, weight decay, checkpointing, seed, the rows.",
-             "Not carried over:",
-             "- the recipe's operators (the rows are already built: rebuild them with the exported .py to change them);",
-             "- the exact completion-only mask: trex trains on everything after the assistant header in the model's",
-             "  chat template (answer + closing tokens); this tool's line between prompt and answer may differ by a token;",
-             f"- truncation: trex cuts rows at {c['max_length']} tokens and drops rows left without an answer token;",
-             f"- the evaluation: {ev['name'] if ev else 'the metric'} on the validation split with a bootstrap interval, the generation settings,",
-             "  and the evaluation loss trex logs while training: score the adapter with the exported .py or ftbench;",
-             "- precision: trex ran fp32 on a CPU / bf16 on CUDA; this file asks for bf16 (a GPU);",
-             "- warmup: trex hands warmup_ratio to transformers 5 as warmup_steps below 1 (a ratio); here it is the tool's own key;"]
-    if spec['model'] in ('tiny', 'smollm2'):
-        lines += [f"- the model: {spec['model']!r} is trex's own build (trex.models.resolve_model); the path below is where it was",
-                  f"  built when exported: rebuild it with  python -c \"from trex.models import resolve_model; print(resolve_model('{spec['model']}'))\";"]
-    lines[-1] = lines[-1][:-1] + '.'
-    return ''.join(f"# {l}\n".replace('# \n', '#\n') for l in lines)
-
-# %% ../nbs/32_export.ipynb #f5f1ba13
-def _num(v): return int(v) if float(v).is_integer() else float(v)
-
-def _targets(c:dict)->tuple:
-    t = c['target_modules']
-    return ('all', None, True) if t == 'all-linear' else (','.join([t] if isinstance(t, str) else t), [t] if isinstance(t, str) else list(t), None)
-
-def llamafactory_yaml(spec:dict, model_path:str, data_dir:str='recipe_data', out:str='recipe-out/llamafactory')->str:
-    "LLaMA-Factory SFT config for `spec`'s training run."
-    c = spec['config']; lt, _, _ = _targets(c); q = c['method'] == 'qlora'
-    head = _yaml_head(spec, 'LLaMA-Factory', f"llamafactory-cli train {Path(data_dir).name.removesuffix('_data')}.llamafactory.yaml", data_dir)
-    return head + _yaml([
-        ('model', dict(model_name_or_path=model_path, quantization_bit=4 if q else None, quantization_type='nf4' if q else None,
-                       double_quantization=True if q else None)),
-        ('method', dict(stage='sft', do_train=True, finetuning_type='lora', lora_rank=c['rank'], lora_alpha=_num(c['alpha']),
-                        lora_dropout=c['dropout'], lora_target=lt)),
-        ('dataset (template unset: LLaMA-Factory parses the tokenizer\'s own chat template, as trex used)',
-         dict(dataset='trex_train', dataset_dir=data_dir, cutoff_len=c['max_length'], train_on_prompt=False,
-              packing=c['packing'], neat_packing=True if c['packing'] else None)),
-        ('output', dict(output_dir=out, logging_steps=1, save_strategy='no', report_to='none')),
-        ('train (optim: transformers\' default, which trex used)', dict(
-            per_device_train_batch_size=c['micro_batch'], gradient_accumulation_steps=c['grad_accum'], learning_rate=float(c['learning_rate']),
-            num_train_epochs=float(c['epochs']), max_steps=c['max_steps'], lr_scheduler_type=c['scheduler'], warmup_ratio=float(c['warmup_ratio']),
-            weight_decay=float(c['weight_decay']), optim='adamw_torch_fused', disable_gradient_checkpointing=not c['gradient_checkpointing'],
-            bf16=True, seed=c['seed']))])
-
-def axolotl_yaml(spec:dict, model_path:str, data_dir:str='recipe_data', out:str='recipe-out/axolotl')->str:
-    "Axolotl config for `spec`'s training run."
-    c = spec['config']; _, tl, lin = _targets(c); q = c['method'] == 'qlora'
-    head = _yaml_head(spec, 'Axolotl', f"axolotl train {Path(data_dir).name.removesuffix('_data')}.axolotl.yaml", data_dir)
-    ds = (f"\n### dataset (chat_template: the tokenizer's own, as trex used; loss on assistant turns only)\n"
-          f"chat_template: tokenizer_default\ndatasets:\n  - path: {_y(data_dir + '/train.jsonl')}\n    ds_type: json\n"
-          f"    type: chat_template\n    field_messages: messages\n    roles_to_train: [\"assistant\"]\n    train_on_eos: turn\n")
-    return head + _yaml([
-        ('model', dict(base_model=model_path, load_in_4bit=True if q else None, adapter='qlora' if q else 'lora')),
-        ('LoRA', dict(lora_r=c['rank'], lora_alpha=_num(c['alpha']), lora_dropout=c['dropout'], lora_target_linear=lin, lora_target_modules=tl))]) + ds + _yaml([
-        ('sequence', dict(sequence_len=c['max_length'], sample_packing=c['packing'], train_on_inputs=False, val_set_size=0)),
-        ('train (optimizer: transformers\' default, which trex used)', dict(
-            micro_batch_size=c['micro_batch'], gradient_accumulation_steps=c['grad_accum'], num_epochs=float(c['epochs']), max_steps=c['max_steps'],
-            learning_rate=float(c['learning_rate']), lr_scheduler=c['scheduler'], warmup_ratio=float(c['warmup_ratio']),
-            weight_decay=float(c['weight_decay']), optimizer='adamw_torch_fused', gradient_checkpointing=c['gradient_checkpointing'],
-            bf16='auto', seed=c['seed'], output_dir=out, logging_steps=1))])
-
 # %% ../nbs/32_export.ipynb #b94430a9
 def _built(spec:dict, stage:dict, path)->dict:
     "A stage's built rows {'train': [...], 'dev': [...]}, read from the run's data folder `path`, else built again from its recipe."
@@ -538,9 +459,6 @@ def _built(spec:dict, stage:dict, path)->dict:
     return {k: dd[k].to_list() for k in dd}
 
 def _jsonl(rows)->str: return ''.join(json.dumps(r, ensure_ascii=False) + '\n' for r in rows)
-
-_DS_INFO = dict(trex_train=dict(file_name='train.jsonl', formatting='sharegpt', columns=dict(messages='messages'),
-                                tags=dict(role_tag='role', content_tag='content', user_tag='user', assistant_tag='assistant', system_tag='system')))
 
 # %% ../nbs/32_export.ipynb #821353a5
 def place_rows(ex,            # the `Executor` that will run the stage
@@ -591,6 +509,21 @@ def _check_path(path)->Path:
     if not p.parent.is_dir(): raise TrexError(f"path: the folder {p.parent} does not exist. Fix: create it first, or write the recipe elsewhere.")
     return p
 
+# %% ../nbs/32_export.ipynb #c9894151
+def _configs(spec:dict, ctx:dict, p:Path, fmts:list)->dict:
+    "The trainer configs (trex.configs) of a one-stage node, with its rows as train.jsonl: {path: text}."
+    from trex.configs import axolotl, axolotl_rewards, llamafactory, llamafactory_dataset_info, training_row
+    data, ob = p.parent/f"{p.stem}_data", spec['config'].get('objective', 'sft')
+    rows = _built(spec, spec['stages'][0], ctx['data'][0])['train']
+    files = {data/'train.jsonl': _jsonl(training_row(r, ob) for r in rows)}
+    if 'llamafactory' in fmts:
+        files[data/'dataset_info.json'] = json.dumps(llamafactory_dataset_info(ob), indent=1) + '\n'
+        files[p.with_name(f'{p.stem}.llamafactory.yaml')] = llamafactory(spec, ctx['model_path'], data.name, f'{p.stem}-out/llamafactory')
+    if 'axolotl' in fmts:
+        files[p.with_name(f'{p.stem}.axolotl.yaml')] = axolotl(spec, ctx['model_path'], data.name, f'{p.stem}-out/axolotl', rewards=f'{p.stem}_rewards')
+        if ob == 'grpo': files[p.with_name(f'{p.stem}_rewards.py')] = axolotl_rewards(spec)
+    return files
+
 # %% ../nbs/32_export.ipynb #58f2b2c1
 def _files(spec:dict, ctx:dict, p:Path, fmts:list)->dict:
     "Every file of the export, {path: text}, rendered in memory."
@@ -605,13 +538,7 @@ def _files(spec:dict, ctx:dict, p:Path, fmts:list)->dict:
     if len(spec['stages']) != 1:
         why = 'a baseline has no training run' if not spec['stages'] else f"its adapter grew over {len(spec['stages'])} training runs (init_from)"
         raise TrexError(f"fmt: node {spec['node']} cannot be written as one LLaMA-Factory/Axolotl config: {why}. Fix: export it without fmt (the script reproduces it).")
-    rows = _built(spec, spec['stages'][0], ctx['data'][0])['train']
-    files[data/'train.jsonl'] = _jsonl(dict(messages=list(r['prompt']) + list(r['completion'])) for r in rows)
-    if 'llamafactory' in fmts:
-        files[data/'dataset_info.json'] = json.dumps(_DS_INFO, indent=1) + '\n'
-        files[p.with_name(f'{p.stem}.llamafactory.yaml')] = llamafactory_yaml(spec, ctx['model_path'], data.name, f'{p.stem}-out/llamafactory')
-    if 'axolotl' in fmts: files[p.with_name(f'{p.stem}.axolotl.yaml')] = axolotl_yaml(spec, ctx['model_path'], data.name, f'{p.stem}-out/axolotl')
-    return files
+    return {**files, **_configs(spec, ctx, p, fmts)}
 
 # %% ../nbs/32_export.ipynb #14b75cc9
 def _write(files:dict, overwrite:bool)->list:
@@ -622,7 +549,9 @@ def _write(files:dict, overwrite:bool)->list:
     try:
         for p,text in files.items():
             p.parent.mkdir(exist_ok=True)
-            t = p.with_name(f".{p.name}.tmp{os.getpid()}"); t.write_text(text); tmps[p] = t
+            t = p.with_name(f".{p.name}.tmp{os.getpid()}")
+            t.write_text(text)
+            tmps[p] = t
         for p,t in tmps.items(): os.replace(t, p)
     finally:
         for t in tmps.values(): t.unlink(missing_ok=True)
@@ -630,6 +559,7 @@ def _write(files:dict, overwrite:bool)->list:
     sp.chmod(sp.stat().st_mode | 0o111)
     return list(files)
 
+# %% ../nbs/32_export.ipynb #fa88dfaf
 def export(node,               # a `Node` or a node id of the run
            path='recipe.py',   # the script to write; `recipe.json` (and any YAML/data) go beside it
            variant=None,       # None: the node's best variant; an index into its results, or a name

@@ -76,6 +76,11 @@ def tensorboard(self:RunDir, nid:str=None, name:str=None)->Path:
     d = self.path/'tensorboard'
     return d if nid is None else d/_name(nid, 'node id') if name is None else d/_name(nid, 'node id')/_name(name, 'variant name')
 
+@patch
+def hub(self:RunDir, nid:str, name:str)->Path:
+    "The folder a variant is staged in for the Hub (trex.hub)."
+    return self.path/'hub'/f"{_name(nid, 'node id')}-{_name(name, 'variant name')}"
+
 # %% ../nbs/01a_rundir.ipynb #c0762939
 @patch
 def rel(self:RunDir, p)->str:

@@ -16,10 +16,11 @@ from trex.tree import *
 from trex.llm import Budget
 from trex.store import RunLock
 from trex.rundir import RunDir
+from trex.objectives import cost
 from trex.recipe import MAX_ROWS
 
 # %% auto #0
-__all__ = ['POLICIES', 'FLOPS', 'Gate', 'Limits', 'policy_spec', 'policy_of', 'Session', 'check_task', 'cost_line']
+__all__ = ['FLOPS', 'Gate', 'Limits', 'policy_spec', 'policy_of', 'Session', 'check_task', 'cost_line']
 
 # %% ../nbs/30_session.ipynb #5e6e5c41
 class Gate(Record):
@@ -59,8 +60,6 @@ class Limits(Record):
     max_rows: int = Field(MAX_ROWS, ge=1, le=MAX_ROWS)  # rows of a round's data
 
 # %% ../nbs/30_session.ipynb #ec068826
-POLICIES = {'uct': UCT, 'greedy': Greedy, 'sequential': Sequential, 'random': RandomPolicy}   # the one registry of policy names
-
 def policy_spec(p)->dict:
     "A JSON description of a selection policy."
     if isinstance(p, str): p = POLICIES[p]() if p in POLICIES else None
@@ -212,11 +211,8 @@ def _track(track)->list|None:
 def _notifier(notify=None, stored=None):
     "The run's `Notifier`: from `notify` (a URL, a Notifier, dict(command=...)), else from the stored settings and TREX_NOTIFY_URL."
     from trex.notify import Notifier
-    if isinstance(notify, Notifier): return notify
-    if isinstance(notify, str): return Notifier(url=notify)
     if isinstance(notify, dict): return Notifier(**notify)
-    if notify is not None: raise TrexError(f"notify: {notify!r} is not a notifier. Fix: a webhook URL, dict(command='...'), or a trex.notify.Notifier.")
-    return Notifier.from_settings(stored)
+    return Notifier.of(notify) if notify is not None or stored is None else Notifier.from_settings(stored)
 
 # %% ../nbs/30_session.ipynb #48d4133f
 @patch(cls_method=True)
@@ -234,20 +230,24 @@ def _build(cls:Session, tree, task, llm, runner, notifier=None):
     s.notifier = notifier or _notifier(None, cfg['notify'])
     return s
 
+# %% ../nbs/30_session.ipynb #0b109c5d
 @patch(cls_method=True)
 def load(cls:Session,
          run_dir,               # a run directory (made by `Session.create`, or by hand with an Executor)
          researcher=None,       # the LLM client again, for a run with an LLM Researcher
          runner=None,           # the Executor's runner
          readonly:bool=None,    # only view it (None: when this process may not write there)
-         notify=None)->Session: # the webhook URL again (else TREX_NOTIFY_URL), or another notifier
+         notify=None,           # the webhook URL again (else TREX_NOTIFY_URL), or another notifier
+         verbose:bool=None)->Session: # show other libraries' output (None: as the run was created)
     "Open an existing run and continue where it stopped (or view it: loading takes no lock, writing does)."
     from trex.store import Store
     tree = SearchTree(Store.open(run_dir, create=False, readonly=readonly))
     cfg = tree.store.meta('session')
     if cfg is None: raise TrexError(f"run_dir: {run_dir} holds a search tree but no run settings (no Executor has run there). Fix: run a node with an Executor, or create the run with Session.create.")
     llm = None if researcher in (None, 'offline') else researcher
-    return cls._build(tree, _task(cfg['task'], cfg.get('subset')), llm, runner, _notifier(notify, cfg.get('notify')) if notify else None)
+    s = cls._build(tree, _task(cfg['task'], cfg.get('subset')), llm, runner, _notifier(notify, cfg.get('notify')) if notify else None)
+    if verbose is not None: s.verbose = bool(verbose)
+    return s
 
 # %% ../nbs/30_session.ipynb #a0847eb7
 @patch
@@ -261,7 +261,9 @@ def hardware(self:Session)->dict:
     if self._hw is None:
         from trex.models import has_cuda
         cuda, name = has_cuda(), platform.processor() or platform.machine()
-        if cuda: import torch; name = torch.cuda.get_device_name(0)
+        if cuda:
+            import torch
+            name = torch.cuda.get_device_name(0)
         self._hw = dict(device='cuda' if cuda else 'cpu', name=name, cpus=len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count())
     return self._hw
 
@@ -289,7 +291,8 @@ def _speed(self:Session)->tuple:
             st, c = r.metrics.get('steps'), cfg.get(r.variant)
             if r.status != 'ok' or not st or c is None: continue
             t = max(r.time_s - (ev or 0.), 0.2*r.time_s)
-            tok.append(t/(st*c.micro_batch*c.grad_accum*c.max_length)); step.append(t/st)
+            tok.append(t/(st*c.micro_batch*c.grad_accum*c.max_length))
+            step.append(t/st)
     return (statistics.median(tok) if tok else None), (statistics.median(step) if step else None), ev
 
 @patch
@@ -322,7 +325,10 @@ def _est_rows(self:Session, recipe)->tuple:
     except TrexError: return MAX_ROWS, False
     n, known = 0, True
     for o in ops:
-        if isinstance(o, Source): k = self._rows_of(o); known &= k is not None; n += MAX_ROWS if k is None else k
+        if isinstance(o, Source):
+            k = self._rows_of(o)
+            known &= k is not None
+            n += MAX_ROWS if k is None else k
         elif isinstance(o, Mix): n += o.n
         elif isinstance(o, Sample): n, known = min(n, o.n), known or o.n <= n
         elif isinstance(o, Split): n -= int(o.test_size) if o.test_size >= 1 else round(o.test_size*n)
@@ -337,12 +343,11 @@ def projected(self:Session, plan:Plan)->dict:
     rows, known = self._est_rows(plan.recipe) if plan.variants else (0, True)
     vs = []
     for v in plan.variants:
-        c = v.config; per = c.micro_batch*c.grad_accum
-        steps = c.max_steps or math.ceil(c.epochs*max(rows, 1)/per)
-        tok = steps*per*c.max_length
-        vs.append(dict(name=v.name, steps=steps, tokens=tok, hours=(tok*rate + ev)/3600))
+        k = cost(v.config, rows)         # trex.objectives: SFT, DPO (x4 tokens), GRPO (sampled completions)
+        vs.append(dict(name=v.name, steps=k['steps'], tokens=k['tokens'], completions=k['completions'], hours=(k['work_tokens']*rate + ev)/3600))
     if not vs: vs = [dict(name='base', steps=0, tokens=0, hours=ev/3600)]
-    h = sum(o['hours'] for o in vs); g = h if hw['device'] == 'cuda' else 0.
+    h = sum(o['hours'] for o in vs)
+    g = h if hw['device'] == 'cuda' else 0.
     llm = self.tree.store.totals(kind='llm')['usd']/max(1, len(self.tree))
     return dict(variants=vs, rows=rows, rows_known=known, steps=sum(o['steps'] for o in vs), tokens=sum(o['tokens'] for o in vs),
                 hours=h, gpu_hours=g, usd=self.budget.compute_usd(g*3600, (h-g)*3600) + llm, device=hw['device'], measured=self._speed()[0] is not None)
@@ -413,7 +418,9 @@ def writing(self:Session, what:str='stepping'):
     self._wlock.acquire(what)
     try:
         if self._wlock.depth == 1:
-            if self._wlock.taken_over: st.put_nodes([], [('lock_taken_over', None, self._wlock.taken_over)]); self._wlock.taken_over = None
+            if self._wlock.taken_over:
+                st.put_nodes([], [('lock_taken_over', None, self._wlock.taken_over)])
+                self._wlock.taken_over = None
             if st.last_seq() != self._seen: self._reload()
         yield self
     finally:
@@ -422,13 +429,18 @@ def writing(self:Session, what:str='stepping'):
 
 # %% ../nbs/30_session.ipynb #fc960389
 @patch
-def _say(self:Session, msg:str, event:str=None, nid=None):
-    "Tell the person `msg` (one line); with `event` ('gate', 'failed', 'budget', 'done') the notifier too (trex.notify)."
+def _say(self:Session, msg:str):
+    "Tell the person `msg`, one line (trex.quiet.say)."
     from trex.quiet import say
     self.message = msg
     say(msg)
-    if event and self.notifier is not None: self.notifier.send(event, self.tree.store.run.path, nid, msg)
 
+@patch
+def _notify(self:Session, event:str, nid, text:str):
+    "Tell the notifier ('gate', 'failed', 'budget' or 'done'; trex.notify never raises)."
+    if self.notifier is not None: self.notifier.send(event, self.tree.store.run.path, nid, text)
+
+# %% ../nbs/30_session.ipynb #54dafe1d
 @patch
 def execute_many(self:Session, nids:list)->list:
     "Run several approved (or interrupted) nodes at once, all their variants through the runner, and record each."
@@ -443,7 +455,8 @@ def execute_many(self:Session, nids:list)->list:
             for nid in nids:
                 if self.tree[nid].status==Status.approved: self.tree.set_status(nid, 'running')
             t0 = time.time()
-            res = self.executor.run_many([(nid, self.tree[nid].plan) for nid in nids])
+            from trex.quiet import quiet
+            with quiet(self.verbose): res = self.executor.run_many([(nid, self.tree[nid].plan) for nid in nids])
             return [self._record(nid, res[nid], t0) for nid in nids]
         finally:
             with self._lock: self._busy.difference_update(nids)
@@ -459,16 +472,19 @@ def _record(self:Session, nid, res:list, t0:float)->Node:
     "Record a node's results, charge its compute time (priced by the budget), and let the Researcher diagnose and distil."
     self.tree.record(nid, res)
     self._track(nid, res)
-    gs = sum(r.gpu_s for r in res); cs = sum(r.time_s for r in res if not r.gpu_s)
+    gs = sum(r.gpu_s for r in res)
+    cs = sum(r.time_s for r in res if not r.gpu_s)
     usd = self.budget.compute_usd(gs, cs)
     if gs or usd: self.tree.store.add('train', usd=usd, gpu_s=gs, node=nid, note=f"{len(res)} variants, {time.time()-t0:.0f} s wall, {gs:.0f} GPU s, {cs:.0f} CPU s")
     for what,f in (('diagnose', lambda: self.researcher.diagnose(nid)), ('distil', self.researcher.distil)):
-        try: self._brief(); f()
+        try:
+            self._brief()
+            f()
         except Exception as e: self.tree.note(nid, f"researcher {what} failed: {type(e).__name__}: {str(e)[:300]}")
     n = self.tree[nid]
-    bad = n.status == Status.failed or any(r.status == 'failed' for r in n.results)
-    self._say(f"{nid} {n.status}: " + (f"score {n.score:.4g} (reward {n.reward:+.3f})" if n.score is not None else '; '.join((r.error or '')[:80] for r in n.results)),
-              'failed' if bad else None, nid)
+    self._say(f"{nid} {n.status}: " + (f"score {n.score:.4g} (reward {n.reward:+.3f})" if n.score is not None else '; '.join((r.error or '')[:80] for r in n.results)))
+    if (bad := [r for r in res if r.status == 'failed']):
+        self._notify('failed', nid, '; '.join(f"{r.variant}: {(r.error or '')[:120]}" for r in bad) + f". See: trex show {self.tree.store.run}")
     return n
 
 # %% ../nbs/30_session.ipynb #6f680705
@@ -485,7 +501,9 @@ def _track(self:Session, nid, res:list):
 def _propose(self:Session, sel:Node)->tuple:
     "Ask the Researcher for a child of `sel` and check it: (node or None, why it stops, whether it waits at the gate)."
     t = self.tree
-    try: self._brief(); plan = self.researcher.plan(sel.id)
+    try:
+        self._brief()
+        plan = self.researcher.plan(sel.id)
     except Exception as e:
         t.note(sel.id, f"planning a child failed: {type(e).__name__}: {str(e)[:300]}")
         return None, (str(e) if str(e).startswith('Budget:') else f"the Researcher could not plan a child of {sel.id}: {str(e)[:200]}"), False
@@ -494,7 +512,8 @@ def _propose(self:Session, sel:Node)->tuple:
     n = t.add(plan, parent=sel.id)
     if lim and self.gate.over_limits == 'wait': return t[n.id], None, f"over the limits: {lim}"
     if lim or bud:
-        t.note(n.id, f"refused before it ran: {lim or bud}"); t.prune(n.id)
+        t.note(n.id, f"refused before it ran: {lim or bud}")
+        t.prune(n.id)
         self._say(f"{n.id} refused: {lim or bud} ({cost_line(cost)}). Fix: a smaller plan, or raise " + ("the limits (Session.create(..., limits=...) or s.limits)." if lim else "the budget; nothing is lost."))
         return t[n.id], (None if lim else f"{bud}. Raise the budget to go on; nothing is lost"), False
     why = self.gate.waits(plan, sel, cost)
@@ -536,8 +555,16 @@ def _step(self:Session):
     if batch: return self._one(self.execute_many([o.id for o in batch]))
     if waiting: return self._one(waiting)
     if refused is not None: return self._one([refused])
-    self._say(f"stopped: {stop}.", 'budget' if 'budget' in stop else 'done')
+    self._say(f"stopped: {stop}.")
+    self._stopped(stop)
     return None
+
+@patch
+def _stopped(self:Session, why:str):
+    "Tell the notifier why the run stopped: the budget, or its end (with the best node)."
+    if 'budget' in why.lower(): return self._notify('budget', None, f"{why.split('. Raise')[0]}. Raise the budget to go on: trex resume {self.tree.store.run} --budget-usd X / --rounds N")
+    b = self.best()
+    self._notify('done', None, f"{why}. Best: {b.id} {b.score:.4g}" if b is not None and b.score is not None else why)
 
 # %% ../nbs/30_session.ipynb #f1d2d690
 @patch
@@ -556,7 +583,9 @@ def _fill(self:Session, batch:list, waiting:list)->tuple:
         if n.status == Status.pruned: return None, n         # refused: the step ends with what it has
         if waits:
             waiting.append(n)
-            self._say(f"{n.id} waits at the gate ({waits}): {n.plan.summary}. Approve, edit or prune it (s.approve('{n.id}')).", 'gate', n.id)
+            self._say(f"{n.id} waits at the gate ({waits}): {n.plan.summary}. Approve, edit or prune it (s.approve('{n.id}')).")
+            run = self.tree.store.run
+            self._notify('gate', n.id, f"{n.plan.summary} ({waits}). Approve: trex approve {run} {n.id}, or trex prune {run} {n.id}")
         else: batch.append(t.approve(n.id))
     return None, None
 
@@ -603,6 +632,7 @@ def best(self:Session)->Node|None:
     "The best finished node so far."
     return self.tree.best()
 
+# %% ../nbs/30_session.ipynb #3c6dda53
 @patch
 def spend(self:Session)->dict:
     "What the run spent per node ({node: ledger totals}; None: spending for no node)."
@@ -625,4 +655,4 @@ def push_to_hub(self:Session,
                 **kw)->str:     # private, token, variant (see `trex.hub.push`)
     "Upload a node's adapter, recipe and model card to the Hub (`trex.hub.push`); the repository's URL."
     from trex.hub import push
-    return push(self.tree.store.run.path, self.tree[node_id].id, repo_id, **kw)
+    return push(self, self.tree[node_id].id, repo_id, **kw)

@@ -75,8 +75,10 @@ def _check_existing(db:Path):
 # %% ../nbs/01_store.ipynb #a9ff7c8c
 def _connect(db):
     c = sqlite3.connect(db, isolation_level=None, timeout=30, check_same_thread=False)
-    c.execute('PRAGMA journal_mode=WAL'); c.execute('PRAGMA foreign_keys=ON')
-    c.execute('PRAGMA synchronous=FULL'); c.execute('PRAGMA busy_timeout=30000')
+    c.execute('PRAGMA journal_mode=WAL')
+    c.execute('PRAGMA foreign_keys=ON')
+    c.execute('PRAGMA synchronous=FULL')
+    c.execute('PRAGMA busy_timeout=30000')
     return c
 
 def _connect_ro(db):
@@ -128,7 +130,9 @@ def _tx(conn, run_dir=None):
         if 'readonly' in str(e) or 'read-only' in str(e): raise _ro_error(run_dir) from None
         raise
     try: yield conn
-    except BaseException: conn.execute('ROLLBACK'); raise
+    except BaseException:
+        conn.execute('ROLLBACK')
+        raise
     else: conn.execute('COMMIT')
 
 @patch
@@ -143,7 +147,8 @@ def _create(self:Store, version=SCHEMA_VERSION):
         for stmt in _SCHEMA_V1.split(';\n'):
             if stmt.strip(): c.execute(stmt)
         c.execute("INSERT INTO meta VALUES ('created', ?)", (json.dumps(time.time()),))
-        c.execute(f'PRAGMA application_id={APP_ID}'); c.execute('PRAGMA user_version=1')
+        c.execute(f'PRAGMA application_id={APP_ID}')
+        c.execute('PRAGMA user_version=1')
     if version > 1: self._migrate(1, version)
 
 # %% ../nbs/01_store.ipynb #1635fd65
@@ -252,7 +257,9 @@ class RunLock:
 
 def _holder(fd)->dict:
     "The holder a lock file names ({} when empty or unreadable)."
-    try: os.lseek(fd, 0, 0); return json.loads(os.read(fd, 4096) or b'{}')
+    try:
+        os.lseek(fd, 0, 0)
+        return json.loads(os.read(fd, 4096) or b'{}')
     except (OSError, ValueError): return {}
 
 def _busy_error(run_dir, h)->TrexError:
@@ -265,16 +272,23 @@ def _busy_error(run_dir, h)->TrexError:
 def acquire(self:RunLock, what:str='writing')->RunLock:
     "Take the lock (again, when this object holds it), or raise a `TrexError` naming the process that holds it."
     with self._t:
-        if self.fd is not None: self.depth += 1; return self
+        if self.fd is not None:
+            self.depth += 1
+            return self
         try: fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError: raise _ro_error(self.path.parent) from None
         try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError: h = _holder(fd); os.close(fd); raise _busy_error(self.path.parent, h) from None
+        except BlockingIOError:
+            h = _holder(fd)
+            os.close(fd)
+            raise _busy_error(self.path.parent, h) from None
         self.taken_over = _holder(fd) or None      # the file names a holder only while one holds it: this one died holding it
-        os.ftruncate(fd, 0); os.pwrite(fd, json.dumps(dict(pid=os.getpid(), host=socket.gethostname(), since=time.time(), what=what)).encode(), 0)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(dict(pid=os.getpid(), host=socket.gethostname(), since=time.time(), what=what)).encode(), 0)
         self.fd,self.depth = fd,1
         return self
 
+# %% ../nbs/01_store.ipynb #9d8658f6
 @patch
 def release(self:RunLock):
     "Give the lock back (when the outermost holder releases it)."
@@ -282,7 +296,10 @@ def release(self:RunLock):
         if self.fd is None: return
         self.depth -= 1
         if self.depth: return
-        os.ftruncate(self.fd, 0); fcntl.flock(self.fd, fcntl.LOCK_UN); os.close(self.fd); self.fd = None
+        os.ftruncate(self.fd, 0)
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        os.close(self.fd)
+        self.fd = None
 
 @patch
 @contextmanager
@@ -301,5 +318,6 @@ def holder(self:RunLock)->dict|None:
     try:
         try: fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError: return _holder(fd)
-        fcntl.flock(fd, fcntl.LOCK_UN); return None
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
     finally: os.close(fd)

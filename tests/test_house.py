@@ -1,14 +1,16 @@
 """The house's counts (issue 15), before and after: lines that build run paths outside the run-directory object,
 exported cells of 40+ lines, the share of exported cells followed by an example or a check, the length of a
 two-variant node's repr, and what `import trex.all` loads. Each test prints its count; where the target is reached
-the test asserts the target, elsewhere it asserts "no worse than at the start of issue 15" (commit 810241f)."""
+the test asserts the target, elsewhere it asserts "no worse than when issue 15's work was committed" (NOW below)."""
 import json, re, subprocess, sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# counted with the functions below on commit 810241f (the start of issue 15)
+# counted with the functions below on commit 810241f (the start of issue 15), and when the issue's work was
+# committed (NOW): the tests hold the house to NOW until each target is reached, then to the target
 START = dict(run_paths=20, long_cells=50, followed=0.610)
+NOW = dict(run_paths=2, long_cells=41, followed=0.64)
 TARGET = dict(run_paths=0, long_cells=0, followed=0.90, repr_len=120)
 
 RUN_PATH = re.compile(r"store\.path\.parent|\b_run_dir\b|['\"](nodes|data|eval)['\"]\s*/|/\s*['\"](nodes|data|eval)['\"]")
@@ -66,18 +68,18 @@ def two_variant_node():
 
 def test_run_paths():
     ls = run_path_lines()
-    print(f"run paths built outside trex.rundir: {len(ls)} (start {START['run_paths']}, target {TARGET['run_paths']}): {ls}")
-    assert len(ls) <= START['run_paths'], ls
+    print(f"run paths built outside trex.rundir: {len(ls)} (start {START['run_paths']}, now {NOW['run_paths']}, target {TARGET['run_paths']}): {ls}")
+    assert len(ls) <= NOW['run_paths'], ls
 
 def test_long_cells():
     ls = long_cells()
-    print(f"exported cells of 40+ lines: {len(ls)} (start {START['long_cells']}, target {TARGET['long_cells']}): {ls}")
-    assert len(ls) <= START['long_cells'], ls
+    print(f"exported cells of 40+ lines: {len(ls)} (start {START['long_cells']}, now {NOW['long_cells']}, target {TARGET['long_cells']}): {ls}")
+    assert len(ls) <= NOW['long_cells'], ls
 
 def test_followed():
     share, bad = followed()
-    print(f"exported cells followed by an example or check: {share:.1%} (start {START['followed']:.1%}, target {TARGET['followed']:.0%}); not: {len(bad)}")
-    assert share >= START['followed'], bad
+    print(f"exported cells followed by an example or check: {share:.1%} (start {START['followed']:.1%}, now {NOW['followed']:.0%}, target {TARGET['followed']:.0%}); not: {len(bad)}")
+    assert share >= NOW['followed'], bad
 
 def test_node_repr():
     n = two_variant_node()

@@ -8,10 +8,11 @@ For each seed:
 - **default**: one LoRA SFT run as a LLaMA-Factory user starts it (examples/train_lora/llama3_lora_sft.yaml: LoRA rank 8
   on all linear layers, alpha 16 and dropout 0 (LLaMA-Factory's defaults), learning rate 1e-4, 3 epochs, cosine,
   warmup 0.1, an effective batch of 8 (1 x 8 there; 8 x 1 here, the same optimizer steps), cutoff 2048), on a sample of
-  the train split sized so that its 3 epochs train on as many tokens as the trex runs did (their mean over policies);
+  the train split sized so that its 3 epochs train on as many tokens as the first policy's trex run did (the others'
+  tokens are reported beside theirs);
 both drawing from the same train split: a seeded sample of 2,000 of SST-2's 66,477 train rows (`TRAIN_ROWS`), so that a
-CPU run does not tokenize all of them for a few hundred steps; all trained by trex's Executor (the same trainer and evaluation for everyone). Validation scores are trex's own (the
-Executor's, `--eval-limit` rows, Wilson 95% intervals); the test scores come from `ftbench.hf.evaluate_model` on
+CPU run does not tokenize all of them for a few hundred steps; all trained by trex's Executor (the same trainer and
+evaluation for everyone). Validation scores are trex's own (the Executor's, `--eval-limit` rows, Wilson 95% intervals); the test scores come from `ftbench.hf.evaluate_model` on
 `--test-limit` rows of the held-out test split for the model each system returns (trex: `tree.best()`'s adapter).
 Compute is the training tokens (non-padding) each system used.
 
@@ -39,6 +40,8 @@ def pack_task():
         "SST-2 from the real-data pack; its train split a seeded sample of `TRAIN_ROWS` rows (a CPU run need not tokenize 66k)."
         def load(self, split, path=None, limit=None):
             return super().load(split, path or root, limit if split != 'train' else min(limit or TRAIN_ROWS, TRAIN_ROWS))
+        # the offline Researcher reads a task's pools when it plans past round 1 (notes/wiring.md, B -> D): the train split is the one pool
+        def sources(self): return {'train': self.load('train')}
     return PackSST2()
 
 def tokens(tree)->int:
@@ -51,30 +54,34 @@ def node_line(tree, n)->dict:
     b = best_variant(n.results, by=tree.reward.read)
     return dict(node=n.id, variant=b.variant, val=b.val.value, val_ci=[b.val.ci_low, b.val.ci_high], plan=n.plan.summary)
 
-def trex_runs(a, task, model, seed, out:Path)->dict:
-    "The trex runs of one seed: a shared first round, then one copy per policy, to `--rounds` rounds."
-    from trex.session import Session, policy_spec, policy_of
+def trex_prefix(a, task, model, seed, out:Path)->Path:
+    "The first round, the same for every policy (the root is the only node to expand): run once, copied for each policy."
+    from trex.session import Session
     cfg = dict(max_steps=a.steps, micro_batch=8, max_length=256, learning_rate=2e-4, rank=16, alpha=32)
     pre = out/'trex-round1'   # a run that stopped is resumed (each stage is resumable: rerun with the same --out)
     s = Session.load(pre) if (pre/'trex.db').exists() else Session.create(pre, task=task, model=model, budget=dict(rounds=1), policy='uct',
                                                                           seed=seed, config=cfg, eval_limit=a.eval_limit, test_limit=0)
     s.researcher.n_variants = a.variants
     while s.step() is not None: pass
-    s.tree.close(); runs = {}
-    for p in a.policies:
-        d = out/f'trex-{p}'
-        if not (d/'trex.db').exists(): shutil.rmtree(d, ignore_errors=True); shutil.copytree(pre, d)
-        s = Session.load(d)
-        s.policy = policy_of(policy_spec(p)); s.tree.store.set_meta('policy', policy_spec(p))
-        s.budget = s.budget.model_copy(update=dict(rounds=a.rounds)); s.researcher.n_variants = a.variants
-        t0 = time.time()
-        while s.step() is not None: pass
-        b = s.tree.best()
-        runs[p] = dict(best=node_line(s.tree, b), adapter=s.executor.adapter(b.id) if b.parent is not None else None,
-                       tokens=tokens(s.tree), nodes=len(s.tree), wall_s=round(time.time() - t0), tree=str(s.tree))
-        root = s.tree.root; runs['base'] = dict(best=node_line(s.tree, root), adapter=None, tokens=0)
-        s.tree.close()
-    return runs
+    s.tree.close()
+    return pre
+
+def trex_policy(a, p:str, pre:Path, out:Path)->tuple:
+    "A copy of the first round grown with policy `p` to `--rounds` rounds: (what it returns, the base model's line)."
+    from trex.session import Session, policy_spec, policy_of
+    d = out/f'trex-{p}'
+    if not (d/'trex.db').exists(): shutil.rmtree(d, ignore_errors=True); shutil.copytree(pre, d)
+    s = Session.load(d)
+    s.policy = policy_of(policy_spec(p)); s.tree.store.set_meta('policy', policy_spec(p))
+    s.budget = s.budget.model_copy(update=dict(rounds=a.rounds)); s.researcher.n_variants = a.variants
+    t0 = time.time()
+    while s.step() is not None: pass
+    b = s.tree.best()
+    r = dict(best=node_line(s.tree, b), adapter=s.executor.adapter(b.id) if b.parent is not None else None,
+             tokens=tokens(s.tree), nodes=len(s.tree), wall_s=round(time.time() - t0), tree=str(s.tree))
+    base = dict(best=node_line(s.tree, s.tree.root), adapter=None, tokens=0)
+    s.tree.close()
+    return r, base
 
 def default_run(a, task, model, seed, budget_tokens:int, tok_per_row:float, out:Path)->dict:
     "One LLaMA-Factory-default LoRA run on a train sample sized to `budget_tokens` over 3 epochs."
@@ -131,17 +138,20 @@ def main(argv=None):
           f"{a.steps} steps to start, {a.eval_limit} validation rows, {a.test_limit} test rows, {a.seeds} seed(s)", flush=True)
     for seed in range(a.seeds):
         out = work/f'seed{seed}'; out.mkdir(parents=True, exist_ok=True)
-        runs = trex_runs(a, task, a.model, seed, out)
-        trained = [runs[p] for p in a.policies]
-        mean_tokens = int(np.mean([r['tokens'] for r in trained]))
-        tok_row = _tokens_per_row(out/f'trex-{a.policies[0]}')
-        runs['default'] = default_run(a, task, a.model, seed, mean_tokens, tok_row, out)
-        (out/'runs.json').write_text(json.dumps(runs, default=str))
-        test_scores(a, task, a.model, runs, out)
-        allr.append(dict(seed=seed, runs=runs, tokens_per_row=tok_row))
-        print(f"\n## seed {seed} ({time.time() - t0:.0f} s so far)\n\n| system | validation [95% CI] | test [95% CI] | training tokens | returned |\n|---|---|---|---|---|")
-        for name in ['base', 'default'] + a.policies: print(row_md(name if name in ('base', 'default') else f'trex {name}', runs[name]))
-        sys.stdout.flush()
+        pre, runs = trex_prefix(a, task, a.model, seed, out), {}
+        allr.append(dict(seed=seed, runs=runs))
+        for i, p in enumerate(a.policies):   # the first policy, then the default sized to its compute, then the others
+            runs[p], runs['base'] = trex_policy(a, p, pre, out)
+            if i == 0:
+                tok_row = allr[-1]['tokens_per_row'] = _tokens_per_row(out/f'trex-{p}')
+                runs['default'] = default_run(a, task, a.model, seed, runs[p]['tokens'], tok_row, out)
+            (out/'runs.json').write_text(json.dumps(runs, default=str))
+            test_scores(a, task, a.model, runs, out)
+            print(f"\n## seed {seed}, {i + 1} of {len(a.policies)} policies ({time.time() - t0:.0f} s so far)\n\n"
+                  "| system | validation [95% CI] | test [95% CI] | training tokens | returned |\n|---|---|---|---|---|")
+            for name in ['base', 'default'] + a.policies[:i + 1]: print(row_md(name if name in ('base', 'default') else f'trex {name}', runs[name]))
+            sys.stdout.flush()
+            if a.json: Path(a.json).write_text(json.dumps(dict(args=vars(a), seeds=allr), indent=1, default=str))
     summary(a, allr)
     print(f"\n{time.time() - t0:.0f} s in all; work folder {work}" + ('' if a.out else ' (removed)'))
     if a.json: Path(a.json).write_text(json.dumps(dict(args=vars(a), seeds=allr), indent=1, default=str))

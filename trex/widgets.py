@@ -220,7 +220,7 @@ def fig(self:TreeView):
         ns = [n for n in t if n.status==st]
         if not ns: continue
         fill = [reward_color(n.reward, lim) for n in ns]
-        ring = [GOLD if best is not None and n.id==best.id else fill[i] if str(st) in ('pruned', 'failed') else 'white' for i,n in enumerate(ns)]
+        ring = [GOLD if best is not None and n.id==best.id else {'failed': '#d9534f', 'pruned': GREY}.get(str(st), '#555') for n in ns]   # a white node (at the base) keeps an edge
         data.append(go.Scatter(x=[pos[n.id][0] for n in ns], y=[pos[n.id][1] for n in ns], mode='markers+text', name=STATUS_WORDS[str(st)],
                                text=[_label(n) for n in ns], textposition='bottom center', textfont=dict(size=10),
                                customdata=[n.id for n in ns], hovertext=[_hover(n, pv.get(n.id), by.get(n.id)) for n in ns], hoverinfo='text',
@@ -242,8 +242,8 @@ def _frame(self:TreeView, fig, pos, best):
     depth = -min((y for _,y in pos.values()), default=0)
     title = f"{len(t)} nodes" + (f" · best {best.id}: {best.score:.4g} (reward {best.reward:+.3f})" if best is not None else '')
     fig.update_layout(template='none', title=dict(text=title, font=dict(size=14)), height=self.height or int(170 + 100*depth),
-                      margin=dict(l=20, r=20, t=45, b=20), hovermode='closest', showlegend=True,
-                      legend=dict(orientation='h', x=0, y=1.02, yanchor='bottom', xanchor='left', font=dict(size=11)),
+                      margin=dict(l=20, r=20, t=45, b=40), hovermode='closest', showlegend=True,
+                      legend=dict(orientation='h', x=0, y=0, yanchor='top', xanchor='left', font=dict(size=11)),   # the key under the tree
                       xaxis=dict(visible=False), yaxis=dict(visible=False, range=[-depth-0.6, 0.4]))
     if not len(t): fig.add_annotation(text='no nodes yet: s.step() evaluates the base model', showarrow=False, xref='paper', yref='paper', x=0.5, y=0.5)
     return fig

@@ -198,8 +198,6 @@ class Bar:
         self.update()
         if self.bar is not None: self.bar.close()
 
-_Bar = Bar   # the name trex.rayrunner imported before it was public
-
 @patch
 def _launch(self:LocalRunner, job:Job, progress:bool=True)->dict:
     "Run `job` in a child process; return the child's result, or why there is none."

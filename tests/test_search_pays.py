@@ -46,6 +46,7 @@ def _bench():
     m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
     return m
 
+@pytest.mark.slow   # ~100 CPU-s (five training/scoring child processes): over the CI budget, run with TREX_TEST_FLAGS=slow
 @pytest.mark.skipif(realdata('sst2') is None, reason='the real-data pack (shared/realdata/sst2) is not beside the repository')
 def test_search_vs_default_smoke(tmp_path, capsys):
     "The whole comparison with the tiny model: base, the default recipe, trex (UCT, two rounds); intervals, test scores, compute."

@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # counted with the functions below on commit 810241f (the start of issue 15), and when the issue's work was
 # committed (NOW): the tests hold the house to NOW until each target is reached, then to the target
 START = dict(run_paths=20, long_cells=50, followed=0.610)
-NOW = dict(run_paths=2, long_cells=41, followed=0.64)
+NOW = dict(run_paths=0, long_cells=41, followed=0.64)
 TARGET = dict(run_paths=0, long_cells=0, followed=0.90, repr_len=120)
 
 RUN_PATH = re.compile(r"store\.path\.parent|\b_run_dir\b|['\"](nodes|data|eval)['\"]\s*/|/\s*['\"](nodes|data|eval)['\"]")

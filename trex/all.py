@@ -19,6 +19,10 @@ from trex.executor import Executor
 from trex.runners import LocalRunner
 from trex.rayrunner import RayRunner   # imports ray only when used
 from trex.models import tiny_model, smollm2, resolve_model
+from trex.rundir import RunDir
+from trex.notify import Notifier
+from trex.track import check_track
+from trex.hub import push as push_to_hub
 
 # %% ../nbs/41_all.ipynb #4facf91e
 _OPTIONAL = {'trex.widgets': ('TreeView', 'ApprovalPanel', 'NodeInspector', 'SessionView'), 'trex.export': ('export',)}
@@ -31,5 +35,5 @@ __all__ = ['ftbench', *trex.schema.__all__, *trex.tree.__all__, *trex.session.__
            'Budget', 'Ledger', 'AnthropicClient', 'OpenAIClient', 'ReplayClient', 'DEFAULT_MODEL',
            'LLMError', 'LLMUnavailable', 'LLMOutputError', 'BudgetExceeded',
            'Researcher', 'TaskSpec', 'Research', 'Insight', 'OfflineResearcher', 'Executor', 'LocalRunner', 'RayRunner',
-           'tiny_model', 'smollm2', 'resolve_model',
+           'tiny_model', 'smollm2', 'resolve_model', 'RunDir', 'Notifier', 'check_track', 'push_to_hub',
            *[_n for _ns in _OPTIONAL.values() for _n in _ns if _n in globals()]]

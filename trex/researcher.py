@@ -162,7 +162,7 @@ def val_predictions(tree,              # the search tree (its run directory hold
     if r is None or 'predictions' not in r.artifacts: return []
     p = Path(r.artifacts['predictions'])
     if 'test' in p.name: raise TrexError(f"node {nid}: {p} is a test-split file; the Researcher reads validation predictions only.")
-    p = p if p.is_absolute() else tree.store.path.parent/p
+    p = tree.store.run.file(p)          # the run's layout: trex.rundir
     return [json.loads(l) for l in p.read_text().splitlines() if l.strip()] if p.exists() else []
 
 # %% ../nbs/21_researcher.ipynb #10567d7c
@@ -663,7 +663,7 @@ def _built(self:Researcher, n)->str:
     "The rows after each step of the data node `n` trained on (its build report), as a prompt paragraph, or ''."
     for r in n.results:
         d = r.artifacts.get('data')
-        p = Path(d) if d and Path(d).is_absolute() else self.tree.store.path.parent/d if d else None
+        p = self.tree.store.run.file(d) if d else None
         if p is not None and (p/'report.json').exists():
             st = json.loads((p/'report.json').read_text())['steps']
             return f"Training data built for {n.id} (rows after each step): " + ' -> '.join(f"{s['op']} {s['rows_out']:,}" for s in st) + '\n\n'

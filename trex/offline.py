@@ -12,7 +12,7 @@ from trex.search import say_once
 
 # %% auto #0
 __all__ = ['FIXES', 'OfflineResearcher', 'drop_pools', 'longer', 'variants_around', 'separated', 'sft_plateau', 'switch_plans',
-           'by_insights']
+           'by_insights', 'a_train_row']
 
 # %% ../nbs/21a_offline.ipynb #f2082579
 class OfflineResearcher(Researcher):
@@ -85,7 +85,8 @@ def drop_pools(recipe:list, drop:list, task)->list:
     "`recipe` without the pools in `drop` (`split: train` becomes one source per kept pool)."
     out = []
     for o in recipe:
-        if o.get('op')=='source' and o.get('split')=='train':
+        if o.get('op')=='source' and o.get('split')=='train' and not hasattr(task, 'sources'): out.append(o)   # no pools to drop
+        elif o.get('op')=='source' and o.get('split')=='train':
             out += [{'op': 'source', 'pool': p} for p in task.sources() if p not in drop]
         elif o.get('op')=='source' and o.get('pool') in drop: continue
         elif o.get('op')=='mix': out.append({**o, 'sources': [s for s in o['sources'] if s.get('pool') not in drop]})
@@ -170,9 +171,17 @@ def by_insights(cands:list, insights:list)->list:
     return [c for s,c in sorted(w, key=lambda o: -o[0])]
 
 # %% ../nbs/21a_offline.ipynb #718f7be6
+def a_train_row(task)->dict|None:
+    "One training row of `task`: the first of its first pool, or of its train split for a task without pools; None if neither loads."
+    if hasattr(task, 'sources'):
+        return next(iter(task.sources().values()))[0]
+    try: rows = task.load('train', limit=1)
+    except Exception: return None   # a task whose train split does not load here (a test-only task, files not at hand)
+    return rows[0] if len(rows) else None
+
 def _fmt_filter(task, recipe):
     "A filter step keeping targets in the answer format (None when no format or target column is known)."
-    row = next(iter(task.sources().values()))[0] if hasattr(task, 'sources') else None
+    row = a_train_row(task)
     col = target_column(task, row) if row else None
     if not col: return None
     fmt = induce_format([r[col] for r in task.load('validation')])   # the column's own format (the filter reads the column)
@@ -205,7 +214,7 @@ def candidates(self:OfflineResearcher, nid:str)->list:
         add('fix_format', 'teach the answer format: targets filtered to it, trained longer', f"{cs['format'].count} answers are off-format",
             _ins(rec, f), cfg.model_copy(update=longer(cfg, 2)))
     if 'truncation' in cs: add('change_training', 'fit whole examples', f"{cs['truncation'].count} examples exceed max_length", c=cfg.model_copy(update=dict(max_length=min(131072, cfg.max_length*2))))
-    if 'label_imbalance' in cs and (row := next(iter(t.sources().values()))[0]) and (col := target_column(t, row)):
+    if 'label_imbalance' in cs and (row := a_train_row(t)) and (col := target_column(t, row)):
         add('refine_data', 'balance the labels', cs['label_imbalance'].examples[0], _ins(rec, {'op': 'rebalance', 'field': col}))
     if 'overfitting' in cs: add('change_training', 'regularise', cs['overfitting'].examples[0], axis='regularise')
     if 'underfitting' in cs: add('change_training', 'more capacity and training', cs['underfitting'].examples[0], axis='capacity')

@@ -119,10 +119,9 @@ def kill_resume(ck:Checks, tmp:Path, model:str, a):
 
 def exported(ck:Checks, tmp:Path, s):
     "The best trained node's exported script, rerun in a fresh process: it trains again, finishes and reports its score."
-    import trex.export  # noqa: F401  (adds Node.export)
     trained = [n for n in s.tree if n.plan.direction != 'baseline' and n.best_result is not None]
     best = max(trained, key=lambda n: n.score)   # on the tiny model every score ties at 0: the first trained node
-    files = best.export(tmp/'recipe.py')
+    files = s.export(best, tmp/'recipe.py')
     t0 = time.time()
     p = subprocess.run([sys.executable, str(files[0]), '--out', str(tmp/'recipe-out')], capture_output=True, text=True, timeout=900)
     m = tmp/'recipe-out'/'metrics.json'

@@ -131,9 +131,9 @@ def test_job_folders_stay_inside(nid, vname):
     "Any node id and variant name the schema accepts gives a job folder inside the run's nodes/ folder."
     try: validate(Node, dict(id=nid, plan=Plan(direction='baseline')), 'node'); validate(Variant, dict(name=vname), 'variant')
     except TrexError: return
-    from trex.executor import Executor
+    from trex.rundir import RunDir
     run = Path('/srv/runs/r1')
-    d = Executor._dir(type('E', (), dict(run_dir=run))(), nid, vname)
+    d = RunDir(run).variant(nid, vname)          # the run's layout has one owner (Executor._dir asks it)
     assert os.path.normpath(d).startswith(str(run/'nodes') + os.sep) and os.path.normpath(d).count(os.sep) == str(run/'nodes').count(os.sep) + 2
 
 # --- a whole session with planted keys ---

@@ -12,20 +12,10 @@ from trex.schema import TrexError
 __all__ = ['tree_path', 'model_card', 'stage', 'push']
 
 # %% ../nbs/35_hub.ipynb #ad14a306
-def _open(run)->tuple:
-    "The `SearchTree` of `run` (a Session, SearchTree, RunDir or folder) and whether it was opened here (read-only)."
-    from trex.tree import SearchTree
-    from trex.store import Store
-    from trex.rundir import RunDir
-    run = getattr(run, 'tree', run)
-    if isinstance(run, SearchTree): return run, False
-    rd = RunDir(run)
-    if not rd.exists: raise TrexError(f"run_dir: {rd} holds no trex run. Fix: pass the run directory the node came from.")
-    return SearchTree(Store.open(rd.path, create=False, readonly=True)), True
-
 def tree_path(run, node_id:str)->list:
     "The nodes from the root down to `node_id`, each as 'id (direction: goal)'."
-    t, opened = _open(run)
+    from trex.export import run_tree   # the one way to open a run (trex.export stays optional for trex.all)
+    t, opened = run_tree(run)
     try:
         if node_id not in t: raise TrexError(f"node: {node_id!r} is not in run {t.store.run} (nodes: {', '.join(list(t.nodes)[:12])}). Fix: pick a node of that run, e.g. s.best().id.")
         return [f"{n.id} ({n.plan.direction}" + (f": {n.plan.goal}" if n.plan.goal else '') + ')' for n in t.path(node_id)]
@@ -107,7 +97,8 @@ def model_card(spec:dict,     # `trex.export.export_spec`'s facts
 # %% ../nbs/35_hub.ipynb #9fba90ca
 def _adapter(run, spec:dict)->tuple:
     "The run's folder and the adapter folder of the exported variant."
-    t, opened = _open(run)
+    from trex.export import run_tree   # the one way to open a run (trex.export stays optional for trex.all)
+    t, opened = run_tree(run)
     try: r, rd = next(o for o in t[spec['node']].results if o.variant == spec['variant']), t.store.run
     finally:
         if opened: t.close()

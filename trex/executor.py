@@ -147,7 +147,8 @@ def _score(self:Executor, job:Job, jr:JobResult, variant:str)->VariantResult:
     "Score a job's generations with the task; write predictions, bad cases and the result."
     out, arts, mets, scored = Path(job.out), {}, {}, {}
     fin = lambda c: [(s,v) for s,v in c if v is not None and math.isfinite(v)]  # a NaN run's curve stops at its last finite loss
-    base = dict(variant=variant, loss_curve=fin(jr.loss_curve), eval_loss_curve=fin(jr.eval_loss_curve), time_s=jr.time_s,
+    base = dict(variant=variant, loss_curve=fin(jr.loss_curve), eval_loss_curve=fin(jr.eval_loss_curve),
+                reward_curve=fin(jr.reward_curve), time_s=jr.time_s,
                 tokens=jr.tokens, gpu_s=jr.gpu_s, ladder=jr.ladder, runtime=jr.runtime)
     for name in ('train_log.jsonl', 'child.log', 'job.json'):
         if (out/name).exists(): arts[name.split('.')[0]] = self.rundir.rel(out/name)
@@ -168,6 +169,7 @@ def _score(self:Executor, job:Job, jr:JobResult, variant:str)->VariantResult:
             arts['bad_cases'] = self.rundir.rel(out/'bad_cases.json')
     if jr.loss_curve: mets['final_loss'] = jr.loss_curve[-1][1]
     if jr.eval_loss_curve: mets['final_eval_loss'] = jr.eval_loss_curve[-1][1]
+    if jr.reward_curve: mets['final_reward'] = jr.reward_curve[-1][1]
     if jr.steps: mets['steps'] = float(jr.steps)
     if 'validation' not in scored: return VariantResult(status='failed', error='no validation predictions', artifacts=arts, **base)
     return VariantResult(val=scored['validation'], test=scored.get('test'), metrics=mets, artifacts=arts, **base)

@@ -194,6 +194,7 @@ class VariantResult(Record):
     metrics: dict[str, float] = {}
     loss_curve: list[tuple[int, float]] = []
     eval_loss_curve: list[tuple[int, float]] = []
+    reward_curve: list[tuple[int, float]] = []   # GRPO: (step, mean reward of the group's completions)
     time_s: float = Field(0., ge=0)
     tokens: int = Field(0, ge=0)
     gpu_s: float = Field(0., ge=0)

@@ -27,11 +27,11 @@ def closest(name:str, # what the user typed
 
 # %% ../nbs/ftbench_nbs/00_core.ipynb #f7a857d6
 class Score:
-    "A metric result: primary `value`, bootstrap `ci`, `per_example` scores and all `metrics`."
+    "A metric result: primary `value`, 95% interval `ci`, `per_example` scores and all `metrics`."
     def __init__(self,
                  name:str, # the primary metric's name
                  value:float, # the primary metric on all examples
-                 ci:tuple, # (low, high) bootstrap percentile interval
+                 ci:tuple, # (low, high): Wilson for exact-match accuracy, else percentile bootstrap
                  per_example:list, # one score per example, in input order
                  metrics:dict=None, # every metric of the task, primary included
                 ):
@@ -184,6 +184,7 @@ class Task:
     license = 'unknown'
     train_allowed, train_refusal = True, None
     primary_metric, metrics, higher_is_better = 'accuracy', ['accuracy'], True
+    interval = 'bootstrap'  # the 95% interval `score` reports: 'wilson' (exact-match accuracy) or 'bootstrap' (percentile)
     paper = None        # dict(base=, trex=, ref=) on a 0-1 scale, where known
     subsets, default_subset, subset_col = [], None, 'subset'
     columns = []        # required columns of every source file
@@ -211,10 +212,27 @@ class Task:
     def metric_path(self)->Path: return Path(__file__).parent/'metrics'/self.name if '__file__' in globals() else FIXTURES.parent/'metrics'/self.name
 
 # %% ../nbs/ftbench_nbs/00_core.ipynb #7bad0ac0
+def _plan(self:Task, split:str)->tuple:
+    "(source split, carve part) of `split`; `full` defaults to `test` when test is an uncarved source split."
+    plan = self.split_plan.get(split)
+    if split == 'full' and 'full' not in self.split_plan:
+        t = self.split_plan.get('test')
+        if t is not None and t[1] is not None: raise FTBenchError(f"{self.name} has no full split: its test split is carved and it declares no full one")
+        plan = t
+    if plan is None: raise FTBenchError(f"{self.name} has no {split} split: {self.no_split}")
+    return plan
+
+Task.plan = _plan
+
+# %% ../nbs/ftbench_nbs/00_core.ipynb #e885dd6b
 def _check_cols(rows, cols, where):
     miss = [c for c in cols if c not in rows[0]] if rows else []
     if miss: raise FTBenchError(f"{where} is missing column(s) {', '.join(miss)} (has: {', '.join(rows[0])})")
 
+Task.required = lambda self, sub, src: self.columns
+Task.select = lambda self, rows, sub: rows
+
+# %% ../nbs/ftbench_nbs/00_core.ipynb #a099d84e
 def _load(self:Task, split:str, path=None, limit:int=None):
     "Rows of `split` (train/validation/test/full) as a `datasets.Dataset`, from `path` or the source."
     if split not in SPLITS: raise FTBenchError(f"unknown split {split!r}{closest(split, SPLITS)} (splits: {', '.join(SPLITS)})")
@@ -237,19 +255,7 @@ def _load(self:Task, split:str, path=None, limit:int=None):
     if not rows: raise FTBenchError(f"{self.name}: the {split} split is empty")
     return to_dataset(rows, self.json_cols)
 
-def _plan(self:Task, split:str)->tuple:
-    "(source split, carve part) of `split`; `full` defaults to `test` when test is an uncarved source split."
-    plan = self.split_plan.get(split)
-    if split == 'full' and 'full' not in self.split_plan:
-        t = self.split_plan.get('test')
-        if t is not None and t[1] is not None: raise FTBenchError(f"{self.name} has no full split: its test split is carved and it declares no full one")
-        plan = t
-    if plan is None: raise FTBenchError(f"{self.name} has no {split} split: {self.no_split}")
-    return plan
-
-Task.load, Task.plan = _load, _plan
-Task.required = lambda self, sub, src: self.columns
-Task.select = lambda self, rows, sub: rows
+Task.load = _load
 
 # %% ../nbs/ftbench_nbs/00_core.ipynb #dbe0a8d6
 def _messages(self:Task, row)->list:

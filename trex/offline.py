@@ -172,59 +172,102 @@ def by_insights(cands:list, insights:list)->list:
 
 # %% ../nbs/21a_offline.ipynb #718f7be6
 def a_train_row(task)->dict|None:
-    "One training row of `task`: the first of its first pool, or of its train split for a task without pools; None if neither loads."
+    "One training row of `task`: the first of its first pool, or of its train split (no pools); None if neither."
     if hasattr(task, 'sources'):
         return next(iter(task.sources().values()))[0]
     try: rows = task.load('train', limit=1)
     except Exception: return None   # a task whose train split does not load here (a test-only task, files not at hand)
     return rows[0] if len(rows) else None
 
+# %% ../nbs/21a_offline.ipynb #1432c984
 def _fmt_filter(task, recipe):
     "A filter step keeping targets in the answer format (None when no format or target column is known)."
     row = a_train_row(task)
     col = target_column(task, row) if row else None
     if not col: return None
-    fmt = induce_format([r[col] for r in task.load('validation')])   # the column's own format (the filter reads the column)
+    fmt = induce_format([r[col] for r in task.load('validation')])   # the column's own format (the filter reads it)
     if not fmt: return None
-    return {'op': 'filter', 'where': [{'field': col, 'in': fmt['values']} if fmt['kind']=='labels' else {'field': col, 'regex': fmt['regex']}]}
+    w = {'field': col, 'in': fmt['values']} if fmt['kind']=='labels' else {'field': col, 'regex': fmt['regex']}
+    return {'op': 'filter', 'where': [w]}
+
+# %% ../nbs/21a_offline.ipynb #fbf21c33
+def _data_recipe(task, cs:dict, rec:list)->list:
+    "`rec` cleaned of the data problems `cs` names: noisy or contaminated pools dropped, dedup, decontaminate."
+    prof = profile_sources(task)
+    cont = cs['contamination'].examples if 'contamination' in cs else []
+    mostly = [p for p in cont if prof.get(p, {}).get('contaminated', 0) > 0.5]
+    r = drop_pools(rec, (cs['noisy_source'].examples if 'noisy_source' in cs else []) + mostly, task)
+    if 'duplicates' in cs: r = _ins(r, {'op': 'dedup'})
+    if 'contamination' in cs and len(mostly) < len(cont): r = _ins(r, {'op': 'decontaminate'})
+    return r
+
+# %% ../nbs/21a_offline.ipynb #cb618adb
+@patch
+def _repair_candidates(self:OfflineResearcher, n, cs:dict, rec:list, cfg:TrainConfig)->list:
+    "The repairs to try from node `n` with causes `cs`: failed runs, an SFT plateau, data problems, no baseline yet."
+    out = []
+    if 'failed' in cs:
+        why = f"the runs failed: {cs['failed'].examples[0] if cs['failed'].examples else ''}"
+        lite = dict(learning_rate=cfg.learning_rate/2, micro_batch=max(1, cfg.micro_batch//2),
+                    max_length=max(64, cfg.max_length//2))
+        out.append(('change_training', 'make the runs fit', why, None, cfg.model_copy(update=lite)))
+    if (b := sft_plateau(self.tree)) is not None: out += switch_plans(self.tree, b, best_config(b))
+    data = [k for k in ('noisy_source', 'duplicates', 'contamination') if k in cs]
+    if data:
+        why = '; '.join(f"{k}: {', '.join(cs[k].examples)}" for k in data)
+        out.append(('refine_data', 'clean the training data', why, _data_recipe(self.task, cs, rec)))
+    if not n.plan.variants:
+        out.append(('establish_baseline', 'train on all the task sources as they are', 'nothing has been trained yet'))
+    return out
+
+# %% ../nbs/21a_offline.ipynb #e5ba2ddf
+def _fix_candidates(task, cs:dict, rec:list, cfg:TrainConfig)->list:
+    "The fixes for the causes `cs` (format, truncation, imbalance, over- and underfitting), then the tuning candidates."
+    out = []
+    if 'format' in cs and (f := _fmt_filter(task, rec)) is not None:
+        out.append(('fix_format', 'teach the answer format: targets filtered to it, trained longer',
+                    f"{cs['format'].count} answers are off-format", _ins(rec, f),
+                    cfg.model_copy(update=longer(cfg, 2))))
+    if 'truncation' in cs:
+        c = cfg.model_copy(update=dict(max_length=min(131072, cfg.max_length*2)))
+        why = f"{cs['truncation'].count} examples exceed max_length"
+        out.append(('change_training', 'fit whole examples', why, None, c))
+    if 'label_imbalance' in cs and (row := a_train_row(task)) and (col := target_column(task, row)):
+        r = _ins(rec, {'op': 'rebalance', 'field': col})
+        out.append(('refine_data', 'balance the labels', cs['label_imbalance'].examples[0], r))
+    if 'overfitting' in cs:
+        out.append(('change_training', 'regularise', cs['overfitting'].examples[0], None, None, 'regularise'))
+    if 'underfitting' in cs:
+        why = cs['underfitting'].examples[0]
+        out.append(('change_training', 'more capacity and training', why, None, None, 'capacity'))
+    why = 'the diagnosis names no fix that is left to try'
+    for axis in ('lr', 'epochs', 'rank', 'capacity'):
+        out.append(('tune_hyperparameters', f"tune {axis} around the best configuration", why, None, None, axis))
+    return out
+
+# %% ../nbs/21a_offline.ipynb #9c5fc55f
+def _cand(rec, cfg, d, g, why, r=None, c=None, axis='lr')->tuple:
+    "A candidate (direction, goal, rationale, recipe, config, axis), the parent's `rec` and `cfg` where none is given."
+    return (d, g, why, r if r is not None else rec, c or cfg, axis)
 
 @patch
 def candidates(self:OfflineResearcher, nid:str)->list:
-    "What the policy would try from `nid`, in order (the run's insights first): (direction, goal, rationale, recipe, config, axis)."
-    n,t = self.tree[nid],self.task
+    "What the policy would try from `nid`, in order: (direction, goal, rationale, recipe, config, axis)."
+    n = self.tree[nid]
     rep = n.report or (self.diagnose(nid) if n.results else None)
     cs = {c.cause: c for c in (rep.causes if rep else [])}
-    rec,cfg,out = (n.plan.recipe if n.plan.variants else [{'op': 'source', 'split': 'train'}]),(best_config(n) if n.plan.variants else self.config),[]
-    add = lambda d, g, why, r=None, c=None, axis='lr': out.append((d, g, why, r if r is not None else rec, c or cfg, axis))
-    if 'failed' in cs:
-        add('change_training', 'make the runs fit', f"the runs failed: {cs['failed'].examples[0] if cs['failed'].examples else ''}",
-            c=cfg.model_copy(update=dict(learning_rate=cfg.learning_rate/2, micro_batch=max(1, cfg.micro_batch//2), max_length=max(64, cfg.max_length//2))))
-    if (b := sft_plateau(self.tree)) is not None:
-        for o in switch_plans(self.tree, b, best_config(b)): add(*o)
-    data = [k for k in ('noisy_source', 'duplicates', 'contamination') if k in cs]
-    if data:
-        prof = profile_sources(t)
-        mostly = [p for p in (cs['contamination'].examples if 'contamination' in cs else []) if prof.get(p, {}).get('contaminated', 0) > 0.5]
-        r = drop_pools(rec, (cs['noisy_source'].examples if 'noisy_source' in cs else []) + mostly, t)
-        if 'duplicates' in cs: r = _ins(r, {'op': 'dedup'})
-        if 'contamination' in cs and len(mostly) < len(cs['contamination'].examples): r = _ins(r, {'op': 'decontaminate'})
-        add('refine_data', 'clean the training data', '; '.join(f"{k}: {', '.join(cs[k].examples)}" for k in data), r)
-    if not n.plan.variants: add('establish_baseline', 'train on all the task sources as they are', 'nothing has been trained yet')
-    if 'format' in cs and (f := _fmt_filter(t, rec)) is not None:
-        add('fix_format', 'teach the answer format: targets filtered to it, trained longer', f"{cs['format'].count} answers are off-format",
-            _ins(rec, f), cfg.model_copy(update=longer(cfg, 2)))
-    if 'truncation' in cs: add('change_training', 'fit whole examples', f"{cs['truncation'].count} examples exceed max_length", c=cfg.model_copy(update=dict(max_length=min(131072, cfg.max_length*2))))
-    if 'label_imbalance' in cs and (row := a_train_row(t)) and (col := target_column(t, row)):
-        add('refine_data', 'balance the labels', cs['label_imbalance'].examples[0], _ins(rec, {'op': 'rebalance', 'field': col}))
-    if 'overfitting' in cs: add('change_training', 'regularise', cs['overfitting'].examples[0], axis='regularise')
-    if 'underfitting' in cs: add('change_training', 'more capacity and training', cs['underfitting'].examples[0], axis='capacity')
-    for axis in ('lr', 'epochs', 'rank', 'capacity'): add('tune_hyperparameters', f"tune {axis} around the best configuration", 'the diagnosis names no fix that is left to try', axis=axis)
+    rec = n.plan.recipe if n.plan.variants else [{'op': 'source', 'split': 'train'}]
+    cfg = best_config(n) if n.plan.variants else self.config
+    out = [_cand(rec, cfg, *o) for o in self._repair_candidates(n, cs, rec, cfg)]
+    out += [_cand(rec, cfg, *o) for o in _fix_candidates(self.task, cs, rec, cfg)]
     return by_insights(out, self.insights)
 
+# %% ../nbs/21a_offline.ipynb #7caa7066
 @patch
 def plan(self:OfflineResearcher, nid:str)->Plan:
     "A plan for a child of `nid`, from its diagnosis, not a repeat of a plan tried from `nid`."
-    if self.tree is None: raise TrexError("plan: the offline Researcher has no tree. Fix: OfflineResearcher(task, tree=...).")
+    if self.tree is None:
+        raise TrexError("plan: the offline Researcher has no tree. Fix: OfflineResearcher(task, tree=...).")
     seen = seen_keys(self.tree, nid)
     cands = self.candidates(nid)
     for i in range(len(cands) + 20):
@@ -234,7 +277,8 @@ def plan(self:OfflineResearcher, nid:str)->Plan:
             rng = random.Random(self.seed*1000 + i)
             ms = tuple(sorted(rng.sample((0.25, 0.5, 0.75, 1.5, 2, 3, 4), self.n_variants)))
             axis = axis if axis in ('lr', 'epochs', 'rank') else 'lr'
-        p = Plan(direction=d, goal=g, rationale=why, recipe=rec, variants=variants_around(cfg, axis, self.seed, ms, self.n_variants))
+        vs = variants_around(cfg, axis, self.seed, ms, self.n_variants)
+        p = Plan(direction=d, goal=g, rationale=why, recipe=rec, variants=vs)
         if plan_key(p) not in seen: return p
     raise TrexError(f"plan: no new plan left to propose from {nid}. Fix: expand another node.")
 

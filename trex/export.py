@@ -14,6 +14,17 @@ from trex.rundir import RunDir
 # %% auto #0
 __all__ = ['run_tree', 'compact', 'export_spec', 'render_script', 'place_rows', 'secrets_in', 'export']
 
+# %% ../nbs/32_export.ipynb #11038c3e
+def _chain(t, n)->dict:
+    "The nodes that `init_from` of `n`'s variants reaches (ancestors of the adapter), by id."
+    out, todo = {}, [v.config.init_from for v in n.plan.variants if v.config.init_from]
+    while todo:
+        i = todo.pop()
+        if i in out or i not in t: continue
+        out[i] = t[i]
+        todo += [v.config.init_from for v in t[i].plan.variants if v.config.init_from]
+    return out
+
 # %% ../nbs/32_export.ipynb #5796ad4e
 def run_tree(run)->tuple:
     "The `SearchTree` of `run` (a Session, SearchTree, RunDir or folder), and whether it was opened here."
@@ -38,17 +49,6 @@ def _load(node, run_dir=None)->tuple:
         if opened: t.close()
     if cfg is None: raise TrexError(f"run_dir: {t.store.run} holds a tree but no run settings (no Executor ran there). Fix: run its nodes with an Executor or a Session.")
     return n, t.store.run, cfg, chain
-
-# %% ../nbs/32_export.ipynb #11038c3e
-def _chain(t, n)->dict:
-    "The nodes that `init_from` of `n`'s variants reaches (ancestors of the adapter), by id."
-    out, todo = {}, [v.config.init_from for v in n.plan.variants if v.config.init_from]
-    while todo:
-        i = todo.pop()
-        if i in out or i not in t: continue
-        out[i] = t[i]
-        todo += [v.config.init_from for v in t[i].plan.variants if v.config.init_from]
-    return out
 
 # %% ../nbs/32_export.ipynb #7e75cf26
 def _ran(n:Node):
@@ -95,6 +95,12 @@ def _recipe(n:Node, r:VariantResult, run:RunDir)->list:
     if built is not None: return compact(built)
     rec = Recipe(n.plan.recipe or [{'op': 'source', 'split': 'train'}])
     return compact(rec.ops if any(o.op == 'format' for o in rec.ops) else rec.ops + [Format()])
+
+# %% ../nbs/32_export.ipynb #dc25a129
+def _line(s, n:int=160)->str:
+    "`s` on one line (every kind of line break removed), at most `n` characters: safe inside a comment."
+    s = ' '.join(str(s if s is not None else '').split())
+    return s if len(s) <= n else s[:n-1] + '…'
 
 # %% ../nbs/32_export.ipynb #234e1913
 def _job(r:VariantResult, run:RunDir)->tuple:
@@ -192,11 +198,6 @@ def export_spec(node,             # a `Node` or a node id
     return _gather(node, variant, run_dir)[0]
 
 # %% ../nbs/32_export.ipynb #8ec2a4fe
-def _line(s, n:int=160)->str:
-    "`s` on one line (every kind of line break removed), at most `n` characters: safe inside a comment."
-    s = ' '.join(str(s if s is not None else '').split())
-    return s if len(s) <= n else s[:n-1] + '…'
-
 _CFG_DOC = dict(
     method="'lora': adapters on the full-precision base; 'qlora': on a 4-bit NF4 base",
     rank="LoRA rank r", alpha="LoRA alpha (the update is scaled by alpha/r)", dropout="dropout on the LoRA input",

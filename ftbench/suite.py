@@ -5,6 +5,7 @@
 # %% ../nbs/ftbench_nbs/02_suite.ipynb #47ca81c3
 from __future__ import annotations
 import json, re
+from fastcore.basics import patch
 from ftbench.core import *
 from ftbench.scoring import *
 
@@ -51,7 +52,7 @@ class ACIBench(Task):
     def text_fields(self, row): return [row['dialogue'], row['note']]
     def _score(self, p, r, **kw): return rouge_score_(p, r, 'rouge1', ('rouge1', 'rouge2', 'rougeLsum', 'rougeL'), **kw)
 
-# %% ../nbs/ftbench_nbs/02_suite.ipynb #56825570
+# %% ../nbs/ftbench_nbs/02_suite.ipynb #810c080f
 def tomg_extract(text:str)->str:
     "SMILES from a TOMG-Bench answer: the `molecule` of the first JSON object that has one, else the text exactly as given."
     text = text if isinstance(text, str) else ''
@@ -66,6 +67,7 @@ _TOMG_COLS = dict(MolCustom_AtomNum=list(ELEMENTS), MolCustom_BondNum=['single',
                   MolEdit_DelComponent=['molecule', 'removed_group'], MolEdit_SubComponent=['molecule', 'added_group', 'removed_group'],
                   MolOpt_LogP=['molecule'], MolOpt_MR=['molecule'], MolOpt_QED=['molecule'])
 
+# %% ../nbs/ftbench_nbs/02_suite.ipynb #56825570
 @register
 class TOMGBench(Task):
     name, title = 'tomg_bench', 'TOMG-Bench'
@@ -93,23 +95,42 @@ class TOMGBench(Task):
              "not compared with the Hub's.")
     approximate = {'weighted_success_rate': "the README's wA-bar-cc formula is not in evaluate.py; ftbench weights each success by its source similarity (1 for MolCustom). "
                                             "On the published Galactica-125M predictions (all 45,000 rows): ftbench 12.58 % vs the README's 13.13(6) %, a gap of 0.55 point"}
-    def files(self, src):
-        if src == 'openmolins': return [(None, 'train.csv', 'phenixace/OpenMolIns-light')]
-        return [(s, f'{s}.csv') for s in self.active_subsets()]
-    def required(self, sub, src): return ['SubTask', 'Instruction', 'molecule'] if src == 'openmolins' else ['Instruction'] + _TOMG_COLS[sub]
-    def select(self, rows, sub):
-        if sub is not None or self.subset is None: return rows
-        return [r for r in rows if r.get('SubTask') in (self.subset, self.subset.split('_')[1])]
-    def prompt(self, row): return row['Instruction']
-    def target(self, row):
-        if 'SubTask' not in row or row.get('SubTask') is None: raise FTBenchError("tomg_bench: benchmark rows have no gold molecule; train on load('train') (OpenMolIns) rows")
-        return json.dumps(dict(molecule=row['molecule']))
-    def reference(self, row): return {k: v for k, v in row.items() if v is not None}
-    def extract(self, text): return tomg_extract(text)
-    def text_fields(self, row): return [row['Instruction']]
-    def _score(self, p, r, **kw): return tomg_score(p, r, **kw)
 
-# %% ../nbs/ftbench_nbs/02_suite.ipynb #636d395a
+# %% ../nbs/ftbench_nbs/02_suite.ipynb #cf684f9c
+@patch
+def files(self:TOMGBench, src):
+    if src == 'openmolins': return [(None, 'train.csv', 'phenixace/OpenMolIns-light')]
+    return [(s, f'{s}.csv') for s in self.active_subsets()]
+
+@patch
+def required(self:TOMGBench, sub, src): return ['SubTask', 'Instruction', 'molecule'] if src == 'openmolins' else ['Instruction'] + _TOMG_COLS[sub]
+
+@patch
+def select(self:TOMGBench, rows, sub):
+    if sub is not None or self.subset is None: return rows
+    return [r for r in rows if r.get('SubTask') in (self.subset, self.subset.split('_')[1])]
+
+@patch
+def prompt(self:TOMGBench, row): return row['Instruction']
+
+@patch
+def target(self:TOMGBench, row):
+    if 'SubTask' not in row or row.get('SubTask') is None: raise FTBenchError("tomg_bench: benchmark rows have no gold molecule; train on load('train') (OpenMolIns) rows")
+    return json.dumps(dict(molecule=row['molecule']))
+
+@patch
+def reference(self:TOMGBench, row): return {k: v for k, v in row.items() if v is not None}
+
+@patch
+def extract(self:TOMGBench, text): return tomg_extract(text)
+
+@patch
+def text_fields(self:TOMGBench, row): return [row['Instruction']]
+
+@patch
+def _score(self:TOMGBench, p, r, **kw): return tomg_score(p, r, **kw)
+
+# %% ../nbs/ftbench_nbs/02_suite.ipynb #972377aa
 OME_MENU = json.loads((FIXTURES/'omebench'/'types.json').read_text(encoding='utf-8'))   # the 31 official type/subtype pairs
 OME_TYPES = {}
 for _p in OME_MENU: OME_TYPES.setdefault(_p['type'], []).append(_p['subtype'])
@@ -125,6 +146,7 @@ def ome_extract(text:str):
     if isinstance(d, dict): d = d.get('mechanism', d)
     return d if isinstance(d, list) else None
 
+# %% ../nbs/ftbench_nbs/02_suite.ipynb #636d395a
 @register
 class OMeBench(Task):
     name, title = 'omebench', 'oMeBench'
@@ -146,20 +168,35 @@ class OMeBench(Task):
              "hand-made cases and on the gold against itself (1 on all four); outside the repository, the official `oMeS` "
              "function and ftbench's gave the same S_total, S_partial, V and L on each of 588 seeded random perturbations of the Gold mechanisms "
              "(subtypes and intermediates swapped, truncated SMILES, steps dropped, inserted and shuffled).")
-    def files(self, src): return [(None, 'data/oMe_Gold.json' if src == 'gold' else 'data/oMe_Silver.jsonl')]
-    def prompt(self, row):
-        menu = '\n'.join(f"- {p['type']}/{p['subtype']}" for p in OME_MENU)
-        return (f"Reactants: {' . '.join(row['reactants_smiles'])}\nProducts: {' . '.join(row['products_smiles'])}\n"
-                f"Conditions: {row['conditions']}\n\nAllowed step types (type/subtype):\n{menu}\n\n"
-                "Give the mechanism as a JSON list of steps, each with \"step\", \"type\", \"subtype\" and \"intermediate_smiles\", "
-                "between [ANSWER] and [/ANSWER].")
-    def target(self, row):
-        steps = [{k: s[k] for k in ('step', 'type', 'subtype', 'intermediate_smiles')} for s in row['mechanism']]
-        return f"[ANSWER]\n{json.dumps(steps)}\n[/ANSWER]"
-    def reference(self, row): return [{k: v for k, v in s.items() if v is not None} for s in row['mechanism']]
-    def extract(self, text): return ome_extract(text)
-    def text_fields(self, row): return [row.get('name') or '', ' '.join(row['reactants_smiles']), ' '.join(row['products_smiles'])]
-    def _score(self, p, r, **kw): return omes_score(p, r, **kw)
+
+# %% ../nbs/ftbench_nbs/02_suite.ipynb #bebc86ee
+@patch
+def files(self:OMeBench, src): return [(None, 'data/oMe_Gold.json' if src == 'gold' else 'data/oMe_Silver.jsonl')]
+
+@patch
+def prompt(self:OMeBench, row):
+    menu = '\n'.join(f"- {p['type']}/{p['subtype']}" for p in OME_MENU)
+    return (f"Reactants: {' . '.join(row['reactants_smiles'])}\nProducts: {' . '.join(row['products_smiles'])}\n"
+            f"Conditions: {row['conditions']}\n\nAllowed step types (type/subtype):\n{menu}\n\n"
+            "Give the mechanism as a JSON list of steps, each with \"step\", \"type\", \"subtype\" and \"intermediate_smiles\", "
+            "between [ANSWER] and [/ANSWER].")
+
+@patch
+def target(self:OMeBench, row):
+    steps = [{k: s[k] for k in ('step', 'type', 'subtype', 'intermediate_smiles')} for s in row['mechanism']]
+    return f"[ANSWER]\n{json.dumps(steps)}\n[/ANSWER]"
+
+@patch
+def reference(self:OMeBench, row): return [{k: v for k, v in s.items() if v is not None} for s in row['mechanism']]
+
+@patch
+def extract(self:OMeBench, text): return ome_extract(text)
+
+@patch
+def text_fields(self:OMeBench, row): return [row.get('name') or '', ' '.join(row['reactants_smiles']), ' '.join(row['products_smiles'])]
+
+@patch
+def _score(self:OMeBench, p, r, **kw): return omes_score(p, r, **kw)
 
 # %% ../nbs/ftbench_nbs/02_suite.ipynb #ac6bd95d
 HOC_LABELS = ['activating invasion and metastasis', 'avoiding immune destruction', 'cellular energetics', 'enabling replicative immortality',
@@ -188,7 +225,7 @@ class HoC(Task):
     def text_fields(self, row): return [row['text']]
     def _score(self, p, r, **kw): return with_abstentions(macro_f1(p, r, HOC_LABELS, **kw), [not x for x in p])
 
-# %% ../nbs/ftbench_nbs/02_suite.ipynb #439eec37
+# %% ../nbs/ftbench_nbs/02_suite.ipynb #14e6c3ed
 CS_FORMATS = ['Multiple-choice', 'Assertion', 'Fill-in-the-blank', 'Open-ended']
 def _norm(s): return re.sub(r'[\W_]+', ' ', str(s).lower()).strip()
 
@@ -207,6 +244,7 @@ def cs_abstains(text:str, ref:dict)->bool:
     if f == 'Assertion': return first_bool(text) is None
     return not (text or '').strip()
 
+# %% ../nbs/ftbench_nbs/02_suite.ipynb #439eec37
 @register
 class CSBench(Task):
     name, title = 'cs_bench', 'CS-Bench'
@@ -228,26 +266,41 @@ class CSBench(Task):
     notes = ("English files; `full` is the test file (2,183 items; 1,778 multiple-choice and assertion in the default `objective` subset). "
              "Fill-in and open-ended scores approximate the official GPT-4 judge (containment, ROUGE-L). Assertions compare true/false "
              "case-insensitively: the official gen_judgment.py compares the lower-case word with the upper-cased answer, which never matches.")
-    def files(self, src): return [(None, f'Dataset/CSBench-EN/{src}.json')]
-    def select(self, rows, sub):
-        keep = dict(objective=CS_FORMATS[:2], all=CS_FORMATS).get(self.subset, [self.subset])
-        return [r for r in rows if r['Format'] in keep]
-    def prompt(self, row):
-        f, q = row['Format'], row['Question']
-        if f == 'Multiple-choice': return q + ''.join(f"\n({k}) {row[k]}" for k in 'ABCD') + "\nAnswer with the letter of the correct option only."
-        if f == 'Assertion': return q + "\nIs this statement true or false? Answer true or false."
-        if f == 'Fill-in-the-blank': return q + "\nFill in the blank. Answer with the missing words only."
-        return q + "\nAnswer briefly."
-    def target(self, row): return str(row['Answer']).lower() if row['Format'] == 'Assertion' else str(row['Answer'])
-    def reference(self, row): return dict(format=row['Format'], answer=str(row['Answer']))
-    def text_fields(self, row): return [row['Question']]
-    def _score(self, p, r, **kw):
-        import numpy as np
-        pe = [cs_example(x, y) for x, y in zip(p, r)]
-        m = {f"acc_{f}": float(np.mean([v for v, y in zip(pe, r) if y['format'] == f])) for f in CS_FORMATS if any(y['format'] == f for y in r)}
-        return with_abstentions(make_score('accuracy', pe, metrics=m, **kw), [cs_abstains(x, y) for x, y in zip(p, r)])
 
-# %% ../nbs/ftbench_nbs/02_suite.ipynb #c9984e52
+# %% ../nbs/ftbench_nbs/02_suite.ipynb #965a7b99
+@patch
+def files(self:CSBench, src): return [(None, f'Dataset/CSBench-EN/{src}.json')]
+
+@patch
+def select(self:CSBench, rows, sub):
+    keep = dict(objective=CS_FORMATS[:2], all=CS_FORMATS).get(self.subset, [self.subset])
+    return [r for r in rows if r['Format'] in keep]
+
+@patch
+def prompt(self:CSBench, row):
+    f, q = row['Format'], row['Question']
+    if f == 'Multiple-choice': return q + ''.join(f"\n({k}) {row[k]}" for k in 'ABCD') + "\nAnswer with the letter of the correct option only."
+    if f == 'Assertion': return q + "\nIs this statement true or false? Answer true or false."
+    if f == 'Fill-in-the-blank': return q + "\nFill in the blank. Answer with the missing words only."
+    return q + "\nAnswer briefly."
+
+@patch
+def target(self:CSBench, row): return str(row['Answer']).lower() if row['Format'] == 'Assertion' else str(row['Answer'])
+
+@patch
+def reference(self:CSBench, row): return dict(format=row['Format'], answer=str(row['Answer']))
+
+@patch
+def text_fields(self:CSBench, row): return [row['Question']]
+
+@patch
+def _score(self:CSBench, p, r, **kw):
+    import numpy as np
+    pe = [cs_example(x, y) for x, y in zip(p, r)]
+    m = {f"acc_{f}": float(np.mean([v for v, y in zip(pe, r) if y['format'] == f])) for f in CS_FORMATS if any(y['format'] == f for y in r)}
+    return with_abstentions(make_score('accuracy', pe, metrics=m, **kw), [cs_abstains(x, y) for x, y in zip(p, r)])
+
+# %% ../nbs/ftbench_nbs/02_suite.ipynb #1f766a35
 OFD_TASKS = ['emotion_identification', 'entity_disambiguation', 'financial_facts', 'data_inspection', 'financial_terminology',
              'metric_calculation', 'value_extraction', 'intent_understanding', 'entity_recognition']
 
@@ -256,6 +309,7 @@ def ofd_example(text:str, ref:dict)->float:
     if ref['task'] == 'entity_recognition': return float(all(e in (text or '') for e in ref['answer'].split('、') if e))
     return float(last_capital(text) == ref['answer'])
 
+# %% ../nbs/ftbench_nbs/02_suite.ipynb #c9984e52
 @register
 class OpenFinData(Task):
     name, title = 'openfindata', 'OpenFinData'
@@ -276,19 +330,32 @@ class OpenFinData(Task):
              "OpenCompass's `OpenFinData_gen` config. Scoring follows that config: the last capital letter (`last_capital_postprocess`) "
              "against the answer, and for entity recognition every `、`-separated gold entity present (`OpenFinDataKWEvaluator`). "
              "`full` is every row of the nine files; the test split is 80 % of each.")
-    def files(self, src): return [(s, f'openfindata_release/{s}.json') for s in self.active_subsets()]
-    def prompt(self, row):
-        opts = ''.join(f"\n{k}. {row[k]}" for k in 'ABCDE' if row.get(k) is not None)
-        return f"{row['question']}{opts}\n答案: "
-    def target(self, row): return row['answer']
-    def reference(self, row): return dict(task=row['task'], answer=row['answer'])
-    def text_fields(self, row): return [row['question']]
-    def _score(self, p, r, **kw):
-        import numpy as np
-        pe = [ofd_example(x, y) for x, y in zip(p, r)]; g = [y['task'] for y in r]
-        m = {f"acc_{t}": float(np.mean([v for v, h in zip(pe, g) if h == t])) for t in OFD_TASKS if t in g}
-        ab = [not (x or '').strip() if y['task'] == 'entity_recognition' else not last_capital(x) for x, y in zip(p, r)]
-        return with_abstentions(make_score('accuracy', pe, group_mean_stat(pe, g), m, **kw), ab)
+
+# %% ../nbs/ftbench_nbs/02_suite.ipynb #b828b080
+@patch
+def files(self:OpenFinData, src): return [(s, f'openfindata_release/{s}.json') for s in self.active_subsets()]
+
+@patch
+def prompt(self:OpenFinData, row):
+    opts = ''.join(f"\n{k}. {row[k]}" for k in 'ABCDE' if row.get(k) is not None)
+    return f"{row['question']}{opts}\n答案: "
+
+@patch
+def target(self:OpenFinData, row): return row['answer']
+
+@patch
+def reference(self:OpenFinData, row): return dict(task=row['task'], answer=row['answer'])
+
+@patch
+def text_fields(self:OpenFinData, row): return [row['question']]
+
+@patch
+def _score(self:OpenFinData, p, r, **kw):
+    import numpy as np
+    pe = [ofd_example(x, y) for x, y in zip(p, r)]; g = [y['task'] for y in r]
+    m = {f"acc_{t}": float(np.mean([v for v, h in zip(pe, g) if h == t])) for t in OFD_TASKS if t in g}
+    ab = [not (x or '').strip() if y['task'] == 'entity_recognition' else not last_capital(x) for x, y in zip(p, r)]
+    return with_abstentions(make_score('accuracy', pe, group_mean_stat(pe, g), m, **kw), ab)
 
 # %% ../nbs/ftbench_nbs/02_suite.ipynb #2aec265a
 @register
@@ -298,6 +365,7 @@ class SST2(Task):
     source = 'stanfordnlp/sst2'
     license = 'unknown (the HF card states none)'
     paper = dict(base=None, trex=0.972, ref=None)
+    interval = 'wilson'   # `accuracy`: exact match, Wilson score interval
     columns = ['idx', 'sentence', 'label']
     split_plan = dict(train=('train', 'rest'), validation=('train', 'carve'), test=('validation', None))
     carve_frac, carve_cap = 0.2, 872
@@ -316,7 +384,7 @@ class SST2(Task):
     def text_fields(self, row): return [row['sentence']]
     def _score(self, p, r, **kw): return with_abstentions(accuracy(p, r, **kw), [not x for x in p])
 
-# %% ../nbs/ftbench_nbs/02_suite.ipynb #e8ba0f74
+# %% ../nbs/ftbench_nbs/02_suite.ipynb #4ee5d7e2
 def order_extract(text:str)->str:
     "The first permutation of A-D in `text`, as 'B, D, A, C', or ''."
     seen = []
@@ -332,6 +400,7 @@ def pairwise(p:str, g:str)->float:
     pairs = [(a, b) for i, a in enumerate(g) for b in g[i + 1:]]
     return sum(p.index(a) < p.index(b) for a, b in pairs) / len(pairs)
 
+# %% ../nbs/ftbench_nbs/02_suite.ipynb #e8ba0f74
 @register
 class EconLogicQA(Task):
     name, title = 'econlogicqa', 'EconLogicQA'
@@ -348,21 +417,36 @@ class EconLogicQA(Task):
              "`data/val.csv` (74.9 kB) and `data/test.csv` (77.5 kB), and its dataset card maps the splits train/val/test to them, the paths "
              "`files()` asks for. The Parquet listing is the parquet-converter bot's `refs/convert/parquet` branch "
              "(`default/val/0000.parquet`, `default/test/0000.parquet`), not the files the card names: CSV stays.")
-    def files(self, src): return [(None, f"data/{dict(train='train', validation='val', test='test')[src]}.csv")]
-    def prompt(self, row):
-        return (row['Question'] + ''.join(f"\n{k}. {row[k]}" for k in 'ABCD') +
-                "\nGive the logical order of the four events as letters separated by commas, e.g. B, D, A, C.")
-    def target(self, row): return order_extract(row['Answer'])
-    def reference(self, row): return order_extract(row['Answer'])
-    def extract(self, text): return order_extract(text)
-    def text_fields(self, row): return [row['Question'], *(row[k] for k in 'ABCD')]
-    def _score(self, p, r, **kw):
-        import numpy as np
-        s = make_score('accuracy', [float(a == b) for a, b in zip(p, r)],
-                       metrics=dict(pairwise_accuracy=float(np.mean([pairwise(a, b) for a, b in zip(p, r)]))), **kw)
-        return with_abstentions(s, [not x for x in p])
 
-# %% ../nbs/ftbench_nbs/02_suite.ipynb #2d98a433
+# %% ../nbs/ftbench_nbs/02_suite.ipynb #63c7b7ee
+@patch
+def files(self:EconLogicQA, src): return [(None, f"data/{dict(train='train', validation='val', test='test')[src]}.csv")]
+
+@patch
+def prompt(self:EconLogicQA, row):
+    return (row['Question'] + ''.join(f"\n{k}. {row[k]}" for k in 'ABCD') +
+            "\nGive the logical order of the four events as letters separated by commas, e.g. B, D, A, C.")
+
+@patch
+def target(self:EconLogicQA, row): return order_extract(row['Answer'])
+
+@patch
+def reference(self:EconLogicQA, row): return order_extract(row['Answer'])
+
+@patch
+def extract(self:EconLogicQA, text): return order_extract(text)
+
+@patch
+def text_fields(self:EconLogicQA, row): return [row['Question'], *(row[k] for k in 'ABCD')]
+
+@patch
+def _score(self:EconLogicQA, p, r, **kw):
+    import numpy as np
+    s = make_score('accuracy', [float(a == b) for a, b in zip(p, r)],
+                   metrics=dict(pairwise_accuracy=float(np.mean([pairwise(a, b) for a, b in zip(p, r)]))), **kw)
+    return with_abstentions(s, [not x for x in p])
+
+# %% ../nbs/ftbench_nbs/02_suite.ipynb #075d7c51
 def gta_example(text:str, gt)->float:
     "Score one GTA final answer: whitelist/blacklist for objective queries, best ROUGE-L for subjective ones."
     if isinstance(gt, dict): return gta_objective(text, gt)
@@ -370,6 +454,7 @@ def gta_example(text:str, gt)->float:
 
 def _call(c): return f"{c['function']['name']}({json.dumps(c['function']['arguments'], ensure_ascii=False)})"
 
+# %% ../nbs/ftbench_nbs/02_suite.ipynb #2d98a433
 @register
 class GTA(Task):
     name, title = 'gta', 'GTA (General Tool Agents)'
@@ -387,24 +472,39 @@ class GTA(Task):
     notes = ("Step-by-step final-answer accuracy; subjective answers approximated by ROUGE-L (the official embedding model needs the hub); image-generation queries excluded. `full` is every scorable query of dataset.json; the test split is 80 % of them. "
              "Source checked: the Hub repository Jize1/GTA (main) lists `dataset.json` (1.43 MB), `toolmeta.json` and `image/` at its root; "
              "`files()` asks for `dataset.json`, a JSON object keyed by query id, read with the id as `idx`.")
-    def files(self, src): return [(None, 'dataset.json')]
-    def select(self, rows, sub): return [r for r in rows if r.get('gt_answer')]
-    def prompt(self, row):
-        tools, d = _j(row['tools']), _j(row['dialogs'])
-        lines = ["Tools:"] + [f"- {t['name']}: {t['description']}" for t in tools]
-        files = _j(row['files'])
-        if files: lines.append("Files: " + ', '.join(f['path'] for f in files))
-        lines.append(f"\nQuestion: {d[0]['content']}")
-        for m in d[1:-1]:
-            if m['role'] == 'assistant': lines += [f"Thought: {m.get('thought', '')}"] + [f"Action: {_call(c)}" for c in m.get('tool_calls') or []]
-            elif m['role'] == 'tool': lines.append(f"Observation: {m['content'].get('content') if isinstance(m['content'], dict) else m['content']}")
-        return '\n'.join(lines + ["\nGive the final answer."])
-    def target(self, row): return _j(row['dialogs'])[-1].get('content') or ''
-    def reference(self, row): return _j(row['gt_answer'])
-    def text_fields(self, row): return [_j(row['dialogs'])[0]['content']]
-    def _score(self, p, r, **kw):
-        import numpy as np
-        pe = [gta_example(x, y) for x, y in zip(p, r)]
-        ob = [v for v, y in zip(pe, r) if isinstance(y, dict)]; sj = [v for v, y in zip(pe, r) if not isinstance(y, dict)]
-        s = make_score('answer_acc', pe, metrics=dict(objective_acc=float(np.mean(ob)) if ob else 0., subjective_sim=float(np.mean(sj)) if sj else 0.), **kw)
-        return with_abstentions(s, [not (x or '').strip() for x in p])
+
+# %% ../nbs/ftbench_nbs/02_suite.ipynb #3b904155
+@patch
+def files(self:GTA, src): return [(None, 'dataset.json')]
+
+@patch
+def select(self:GTA, rows, sub): return [r for r in rows if r.get('gt_answer')]
+
+@patch
+def prompt(self:GTA, row):
+    tools, d = _j(row['tools']), _j(row['dialogs'])
+    lines = ["Tools:"] + [f"- {t['name']}: {t['description']}" for t in tools]
+    files = _j(row['files'])
+    if files: lines.append("Files: " + ', '.join(f['path'] for f in files))
+    lines.append(f"\nQuestion: {d[0]['content']}")
+    for m in d[1:-1]:
+        if m['role'] == 'assistant': lines += [f"Thought: {m.get('thought', '')}"] + [f"Action: {_call(c)}" for c in m.get('tool_calls') or []]
+        elif m['role'] == 'tool': lines.append(f"Observation: {m['content'].get('content') if isinstance(m['content'], dict) else m['content']}")
+    return '\n'.join(lines + ["\nGive the final answer."])
+
+@patch
+def target(self:GTA, row): return _j(row['dialogs'])[-1].get('content') or ''
+
+@patch
+def reference(self:GTA, row): return _j(row['gt_answer'])
+
+@patch
+def text_fields(self:GTA, row): return [_j(row['dialogs'])[0]['content']]
+
+@patch
+def _score(self:GTA, p, r, **kw):
+    import numpy as np
+    pe = [gta_example(x, y) for x, y in zip(p, r)]
+    ob = [v for v, y in zip(pe, r) if isinstance(y, dict)]; sj = [v for v, y in zip(pe, r) if not isinstance(y, dict)]
+    s = make_score('answer_acc', pe, metrics=dict(objective_acc=float(np.mean(ob)) if ob else 0., subjective_sim=float(np.mean(sj)) if sj else 0.), **kw)
+    return with_abstentions(s, [not (x or '').strip() for x in p])

@@ -54,7 +54,9 @@ class SearchTree:
         self.reward = validate(Reward, store.meta('reward', {}), 'reward')
         for nid,parent,status,data in store.nodes():
             try: n = Node.model_validate_json(data)
-            except Exception as e: raise TrexError(f"{store.path}: node {nid} does not validate ({str(e).splitlines()[0]}). Fix: restore the database from a copy.") from None
+            except Exception as e:
+                raise TrexError(f"{store.path}: node {nid} does not validate ({str(e).splitlines()[0]}). "
+                                "Fix: restore the database from a copy.") from None
             self._link(n)
 
     def _link(self, n):
@@ -71,13 +73,19 @@ class SearchTree:
 
     def close(self): self.store.close()
     def __len__(self): return len(self.nodes)
-    def __getitem__(self, nid): 
-        if nid not in self.nodes: raise TrexError(f"no node {nid!r} in this tree. Fix: use one of {', '.join(list(self.nodes)[:10]) or '(the tree is empty)'}.")
-        return self.nodes[nid]
     def __contains__(self, nid): return nid in self.nodes
     def __iter__(self): return iter(self.nodes.values())
 
-# %% ../nbs/02_tree.ipynb #0f115666
+# %% ../nbs/02_tree.ipynb #8f661409
+@patch
+def __getitem__(self:SearchTree, nid)->Node:
+    "The node `nid`; an unknown id is a `TrexError` naming the known ones."
+    if nid not in self.nodes:
+        known = ', '.join(list(self.nodes)[:10]) or '(the tree is empty)'
+        raise TrexError(f"no node {nid!r} in this tree. Fix: use one of {known}.")
+    return self.nodes[nid]
+
+# %% ../nbs/02_tree.ipynb #3f9615d8
 @patch(as_prop=True)
 def root(self:SearchTree)->Node|None:
     "The root node (the baseline), if any."
@@ -88,6 +96,68 @@ def run(self:SearchTree):
     "The run directory (`trex.rundir.RunDir`) this tree belongs to."
     return self.store.run
 
+# %% ../nbs/02_tree.ipynb #1fec9844
+@patch
+def _write(self:SearchTree, nodes, events, new=False):
+    "Write `nodes` and `events` in one transaction, then update the tree and tell the subscribers."
+    self.store.put_nodes([(n.id, n.parent, str(n.status), n.model_dump_json()) for n in nodes], events, new=new)
+    for n in nodes:
+        if new: self._link(n)
+        else: self.nodes[n.id] = n
+    for kind,nid,d in events:
+        for f in list(self._subs): f(dict(kind=kind, node=nid, data=d))
+
+@patch
+def subscribe(self:SearchTree, f):
+    "Call `f(event)` after every committed change (views use this); returns `f`."
+    self._subs.append(f)
+    return f
+
+@patch
+def _new_id(self:SearchTree):
+    "The first free id `n<i>`, counting from the number of nodes."
+    i = len(self.nodes)
+    while f'n{i}' in self.nodes: i += 1
+    return f'n{i}'
+
+# %% ../nbs/02_tree.ipynb #023648b2
+@patch
+def _check_new(self:SearchTree, parent, id, status):
+    "Refuse a new node whose parent, id or status is wrong, naming the fix."
+    if parent is None and self.nodes:
+        raise TrexError(f"parent: the tree already has a root ({self.root.id}). Fix: pass parent= the node to expand.")
+    if parent is not None and parent not in self.nodes:
+        eg = ', '.join(list(self.nodes)[-5:]) or '(none: add the root first)'
+        raise TrexError(f"parent: unknown node {parent!r}. Fix: use an existing id, e.g. {eg}.")
+    if parent is not None and self.nodes[parent].status==Status.pruned:
+        raise TrexError(f"parent: node {parent} is pruned. Fix: expand another node.")
+    if id is not None and id in self.nodes:
+        raise TrexError(f"id: node {id!r} already exists. Fix: pass a new id, or leave id=None for an automatic one.")
+    if str(status) not in ('proposed', 'approved'):
+        raise TrexError(f"status: a new node starts 'proposed' or 'approved', not {status!r}. "
+                        "Fix: add it, then move it with set_status.")
+
+# %% ../nbs/02_tree.ipynb #d24ace9f
+@patch
+def add(self:SearchTree,
+        plan,                      # a `Plan` or a dict that validates as one
+        parent:str=None,           # the parent's id; None only for the root
+        id:str=None,               # the new node's id (default: n0, n1, ...)
+        status:str='proposed',     # 'proposed' (waits at the gate) or 'approved'
+        notes:list=None)->Node:    # human notes
+    "Add a node under `parent` and return it."
+    plan = validate(Plan, plan, 'plan')
+    self._check_new(parent, id, status)
+    n = dict(id=id or self._new_id(), parent=parent, plan=plan, status=status, notes=notes or [])
+    n = validate(Node, n, 'node')
+    changed = [n]
+    if parent is not None and 0 < (p:=self.nodes[parent]).priority < PIN:
+        changed.append(p.model_copy(update=dict(priority=0., updated=time.time())))
+    self._write([n], [('node_added', n.id, dict(parent=parent, status=str(status), plan=plan.summary))], new=True)
+    if len(changed)>1: self._write(changed[1:], [('priority', parent, dict(priority=0.))])
+    return n
+
+# %% ../nbs/02_tree.ipynb #0f115666
 @patch
 def children(self:SearchTree, nid)->list:
     "Children of `nid`, oldest first."
@@ -97,7 +167,9 @@ def children(self:SearchTree, nid)->list:
 def path(self:SearchTree, nid)->list:
     "Nodes from the root down to `nid`."
     res,n = [],self[nid]
-    while n is not None: res.append(n); n = self.nodes.get(n.parent)
+    while n is not None:
+        res.append(n)
+        n = self.nodes.get(n.parent)
     return res[::-1]
 
 @patch
@@ -106,6 +178,7 @@ def siblings(self:SearchTree, nid)->list:
     n = self[nid]
     return [] if n.parent is None else [o for o in self.children(n.parent) if o.id != nid]
 
+# %% ../nbs/02_tree.ipynb #b60b5a91
 @patch
 def depth(self:SearchTree, nid)->int: return len(self.path(nid))-1
 @patch
@@ -118,48 +191,6 @@ def stage(self:SearchTree, nid)->str:
 def subtree(self:SearchTree, nid)->list:
     "`nid` and all its descendants (breadth-first)."
     return [self.nodes[nid]] + [self.nodes[o] for o in nx.bfs_tree(self.g, nid) if o != nid]
-
-# %% ../nbs/02_tree.ipynb #1fec9844
-@patch
-def _write(self:SearchTree, nodes, events, new=False):
-    self.store.put_nodes([(n.id, n.parent, str(n.status), n.model_dump_json()) for n in nodes], events, new=new)
-    for n in nodes:
-        if new: self._link(n)
-        else: self.nodes[n.id] = n
-    for kind,nid,d in events:
-        for f in list(self._subs): f(dict(kind=kind, node=nid, data=d))
-
-@patch
-def subscribe(self:SearchTree, f):
-    "Call `f(event)` after every committed change (views use this); returns `f`."
-    self._subs.append(f); return f
-
-@patch
-def _new_id(self:SearchTree):
-    i = len(self.nodes)
-    while f'n{i}' in self.nodes: i += 1
-    return f'n{i}'
-
-@patch
-def add(self:SearchTree,
-        plan,                      # a `Plan` or a dict that validates as one
-        parent:str=None,           # the parent's id; None only for the root
-        id:str=None,               # the new node's id (default: n0, n1, ...)
-        status:str='proposed',     # 'proposed' (waits at the gate) or 'approved'
-        notes:list=None)->Node:    # human notes
-    "Add a node under `parent` and return it."
-    plan = validate(Plan, plan, 'plan')
-    if parent is None and self.nodes: raise TrexError(f"parent: the tree already has a root ({self.root.id}). Fix: pass parent= the node to expand.")
-    if parent is not None and parent not in self.nodes: raise TrexError(f"parent: unknown node {parent!r}. Fix: use an existing id, e.g. {', '.join(list(self.nodes)[-5:]) or '(none: add the root first)'}.")
-    if parent is not None and self.nodes[parent].status==Status.pruned: raise TrexError(f"parent: node {parent} is pruned. Fix: expand another node.")
-    if id is not None and id in self.nodes: raise TrexError(f"id: node {id!r} already exists. Fix: pass a new id, or leave id=None for an automatic one.")
-    if str(status) not in ('proposed', 'approved'): raise TrexError(f"status: a new node starts 'proposed' or 'approved', not {status!r}. Fix: add it, then move it with set_status.")
-    n = validate(Node, dict(id=id or self._new_id(), parent=parent, plan=plan, status=status, notes=notes or []), 'node')
-    changed = [n]
-    if parent is not None and 0 < (p:=self.nodes[parent]).priority < PIN: changed.append(p.model_copy(update=dict(priority=0., updated=time.time())))
-    self._write([n], [('node_added', n.id, dict(parent=parent, status=str(status), plan=plan.summary))], new=True)
-    if len(changed)>1: self._write(changed[1:], [('priority', parent, dict(priority=0.))])
-    return n
 
 # %% ../nbs/02_tree.ipynb #a6ee239a
 @patch
@@ -176,6 +207,7 @@ def approve(self:SearchTree, nid)->Node:
     "Approve a proposed node."
     return self.set_status(nid, 'approved')
 
+# %% ../nbs/02_tree.ipynb #7f5dff87
 @patch
 def prune(self:SearchTree, nid)->list:
     "Prune `nid` and its subtree (one transaction); returns the ids pruned."
@@ -187,11 +219,14 @@ def prune(self:SearchTree, nid)->list:
     self._write(new, [('status', n.id, {'from': str(n.status), 'to': 'pruned'}) for n in ns])
     return [n.id for n in new]
 
+# %% ../nbs/02_tree.ipynb #f6665724
 @patch
 def set_priority(self:SearchTree, nid, priority:float)->Node:
     "Set the human priority of `nid` (>0 is expanded first; >= PIN stays first until reset)."
     try: priority = float(priority)
-    except (TypeError, ValueError): raise TrexError(f"priority: {priority!r} is not a number. Fix: a number; > 0 expands {nid} first, PIN ({PIN:g}) pins it.") from None
+    except (TypeError, ValueError):
+        raise TrexError(f"priority: {priority!r} is not a number. "
+                        f"Fix: a number; > 0 expands {nid} first, PIN ({PIN:g}) pins it.") from None
     if priority != priority: raise TrexError(f"priority: NaN is not a priority. Fix: a finite number.")
     n = self[nid].model_copy(update=dict(priority=priority, updated=time.time()))
     self._write([n], [('priority', nid, dict(priority=priority))])
@@ -199,21 +234,30 @@ def set_priority(self:SearchTree, nid, priority:float)->Node:
 
 @patch
 def pin(self:SearchTree, nid)->Node: return self.set_priority(nid, PIN)
+
+# %% ../nbs/02_tree.ipynb #0363d858
 @patch
 def note(self:SearchTree, nid, text:str)->Node:
     "Append a human note to `nid`."
-    n = self[nid]; n = n.model_copy(update=dict(notes=n.notes+[text], updated=time.time()))
+    n = self[nid]
+    n = n.model_copy(update=dict(notes=n.notes+[text], updated=time.time()))
     self._write([n], [('note', nid, dict(text=text))])
     return n
 
+# %% ../nbs/02_tree.ipynb #559d22fd
 @patch
 def update(self:SearchTree, nid, **kw)->Node:
     "Replace fields of `nid` (plan, report, insights...), validated; not status, results or search statistics."
     forbidden = set(kw) & {'id', 'parent', 'status', 'results', 'reward', 'visits', 'value'}
-    if forbidden: raise TrexError(f"update: {', '.join(sorted(forbidden))} cannot be set this way. Fix: use set_status / record / prune.")
+    if forbidden:
+        raise TrexError(f"update: {', '.join(sorted(forbidden))} cannot be set this way. "
+                        "Fix: use set_status / record / prune.")
     n = self[nid]
-    if 'plan' in kw and n.status not in (Status.proposed, Status.approved): raise TrexError(f"plan: node {nid} is {n.status}; only a proposed or approved plan can be edited. Fix: add a new node instead.")
-    n2 = validate(Node, {**n.model_dump(), **{k:(v.model_dump() if isinstance(v, Record) else v) for k,v in kw.items()}, 'updated': time.time()}, f'node {nid}')
+    if 'plan' in kw and n.status not in (Status.proposed, Status.approved):
+        raise TrexError(f"plan: node {nid} is {n.status}; only a proposed or approved plan can be edited. "
+                        "Fix: add a new node instead.")
+    new = {k:(v.model_dump() if isinstance(v, Record) else v) for k,v in kw.items()}
+    n2 = validate(Node, {**n.model_dump(), **new, 'updated': time.time()}, f'node {nid}')
     self._write([n2], [('update', nid, dict(fields=sorted(kw)))])
     return n2
 
@@ -257,53 +301,6 @@ def record(self:SearchTree,
     self._write(changed, [('result', nid, dict(status=str(status), score=n.score, reward=reward))])
     return self.nodes[nid]
 
-# %% ../nbs/02_tree.ipynb #302f6428
-class Policy:
-    "Base of the selection policies: `choose(tree, candidates) -> node`."
-    def choose(self, tree, cands): raise NotImplementedError
-    def __repr__(self): return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k,v in vars(self).items())})"
-
-class UCT(Policy):
-    "Upper confidence bound for trees: exploit high mean reward, explore rarely visited nodes."
-    def __init__(self,
-                 c:float=0.1,                    # exploration constant
-                 mode:str='global',              # 'global' argmax or 'descent' from the root
-                 virtual_loss:float|None=None):  # reward of a virtual visit per node in flight (None: tree.reward.fail)
-        if mode not in ('global', 'descent'): raise TrexError(f"mode: {mode!r} is not a UCT mode. Fix: use 'global' or 'descent'.")
-        self.c,self.mode,self.virtual_loss = c,mode,virtual_loss
-    def value(self, tree, n, vv=None)->float:
-        "The UCT value of node `n`, counting the virtual visits `vv` (default: `tree.virtual_visits()`)."
-        vv = tree.virtual_visits() if vv is None else vv
-        vl = tree.reward.fail if self.virtual_loss is None else self.virtual_loss
-        k = vv.get(n.id, 0); N = max(n.visits + k, 1)
-        Np = tree.nodes[n.parent].visits + vv.get(n.parent, 0) if n.parent is not None else N
-        return (n.value + k*vl)/N + self.c*math.sqrt(math.log(max(Np, 1))/N)
-    def choose(self, tree, cands):
-        vv = tree.virtual_visits(); val = lambda o: self.value(tree, o, vv)
-        if self.mode=='global': return max(cands, key=val)
-        ok,n = {o.id for o in cands},tree.root
-        while True:
-            kids = [k for k in tree.children(n.id) if k.visits>0 and k.status!=Status.pruned]
-            best = max(kids, key=val, default=None)
-            if best is None or (n.id in ok and val(n) >= val(best)): break
-            n = best
-        return n if n.id in ok else max(cands, key=val)
-
-class Greedy(Policy):
-    "Greedy best-first: always expand the node with the best reward."
-    def choose(self, tree, cands): return max(cands, key=lambda n: n.reward)
-
-class Sequential(Policy):
-    "Sequential: always extend the most recently finished node."
-    def choose(self, tree, cands): return max(cands, key=lambda n: (n.finished or 0., list(tree.nodes).index(n.id)))
-
-class RandomPolicy(Policy):
-    "Uniformly random, seeded by the tree's size so that a resumed run chooses the same."
-    def __init__(self, seed:int=0): self.seed = seed
-    def choose(self, tree, cands): return random.Random(self.seed*1_000_003 + len(tree)).choice(cands)
-
-POLICIES = {'uct': UCT, 'greedy': Greedy, 'sequential': Sequential, 'random': RandomPolicy}   # the one registry of policy names
-
 # %% ../nbs/02_tree.ipynb #40911e54
 @patch
 def expandable(self:SearchTree, max_children:int=None)->list:
@@ -326,6 +323,65 @@ def virtual_visits(self:SearchTree)->Counter:
     for n in self.in_flight(): c.update(a.id for a in self.path(n.id)[:-1])
     return c
 
+# %% ../nbs/02_tree.ipynb #302f6428
+class Policy:
+    "Base of the selection policies: `choose(tree, candidates) -> node`."
+    def choose(self, tree, cands): raise NotImplementedError
+    def __repr__(self): return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k,v in vars(self).items())})"
+
+class UCT(Policy):
+    "Upper confidence bound for trees: exploit high mean reward, explore rarely visited nodes."
+    def __init__(self,
+                 c:float=0.1,                    # exploration constant
+                 mode:str='global',              # 'global' argmax or 'descent' from the root
+                 virtual_loss:float|None=None):  # reward of a virtual visit per node in flight (None: tree.reward.fail)
+        if mode not in ('global', 'descent'):
+            raise TrexError(f"mode: {mode!r} is not a UCT mode. Fix: use 'global' or 'descent'.")
+        self.c,self.mode,self.virtual_loss = c,mode,virtual_loss
+
+# %% ../nbs/02_tree.ipynb #2d276fd8
+@patch
+def value(self:UCT, tree, n, vv=None)->float:
+    "The UCT value of node `n`, counting the virtual visits `vv` (default: `tree.virtual_visits()`)."
+    vv = tree.virtual_visits() if vv is None else vv
+    vl = tree.reward.fail if self.virtual_loss is None else self.virtual_loss
+    k = vv.get(n.id, 0)
+    N = max(n.visits + k, 1)
+    Np = tree.nodes[n.parent].visits + vv.get(n.parent, 0) if n.parent is not None else N
+    return (n.value + k*vl)/N + self.c*math.sqrt(math.log(max(Np, 1))/N)
+
+# %% ../nbs/02_tree.ipynb #d3c62f5c
+@patch
+def choose(self:UCT, tree, cands):
+    "The candidate with the best UCT value: the global argmax, or where a descent from the root stops."
+    vv = tree.virtual_visits()
+    val = lambda o: self.value(tree, o, vv)
+    if self.mode=='global': return max(cands, key=val)
+    ok,n = {o.id for o in cands},tree.root
+    while True:
+        kids = [k for k in tree.children(n.id) if k.visits>0 and k.status!=Status.pruned]
+        best = max(kids, key=val, default=None)
+        if best is None or (n.id in ok and val(n) >= val(best)): break
+        n = best
+    return n if n.id in ok else max(cands, key=val)
+
+# %% ../nbs/02_tree.ipynb #5fb3e98d
+class Greedy(Policy):
+    "Greedy best-first: always expand the node with the best reward."
+    def choose(self, tree, cands): return max(cands, key=lambda n: n.reward)
+
+class Sequential(Policy):
+    "Sequential: always extend the most recently finished node."
+    def choose(self, tree, cands): return max(cands, key=lambda n: (n.finished or 0., list(tree.nodes).index(n.id)))
+
+class RandomPolicy(Policy):
+    "Uniformly random, seeded by the tree's size so that a resumed run chooses the same."
+    def __init__(self, seed:int=0): self.seed = seed
+    def choose(self, tree, cands): return random.Random(self.seed*1_000_003 + len(tree)).choice(cands)
+
+POLICIES = {'uct': UCT, 'greedy': Greedy, 'sequential': Sequential, 'random': RandomPolicy}  # the registry of names
+
+# %% ../nbs/02_tree.ipynb #bd76e91e
 @patch
 def select(self:SearchTree,
            policy:Policy=None,          # default UCT()
@@ -344,14 +400,18 @@ def best(self:SearchTree)->Node|None:
     done = [n for n in self if n.status==Status.done and n.reward is not None]
     return max(done, key=lambda n: n.reward, default=None)
 
-def _line(n):
+# %% ../nbs/02_tree.ipynb #e9af34a6
+def _line(n)->str:
+    "One node as a line of the drawing: status, plan, score and reward, search statistics, priority."
     s = f"{n.id} [{n.status}] {n.plan.summary}"
     if n.score is not None: s += f" | score {n.score:.4g} reward {n.reward:+.3f}"
     elif n.status==Status.failed: s += f" | failed: {(n.results[0].error or '')[:60] if n.results else ''}"
-    return s + (f" | N={n.visits} Q={n.value:.3f}" if n.visits else '') + (f" | priority {n.priority:g}" if n.priority else '')
+    if n.visits: s += f" | N={n.visits} Q={n.value:.3f}"
+    return s + (f" | priority {n.priority:g}" if n.priority else '')
 
 @patch
 def __str__(self:SearchTree):
+    "The tree drawn as text, a node a line, with no timestamps or addresses."
     if not self.nodes: return '(empty tree)'
     out = []
     def walk(nid, pre, last, top):
@@ -361,6 +421,7 @@ def __str__(self:SearchTree):
     walk(self.root.id, '', True, True)
     return '\n'.join(out)
 
+# %% ../nbs/02_tree.ipynb #febbd713
 @patch
 def counts(self:SearchTree)->dict:
     "Number of nodes by status."
@@ -369,16 +430,21 @@ def counts(self:SearchTree)->dict:
 
 @patch
 def __repr__(self:SearchTree):
+    "`SearchTree(n nodes: counts by status; best id)`."
     b = self.best()
-    return f"SearchTree({len(self)} nodes: {', '.join(f'{v} {k}' for k,v in self.counts().items()) or 'empty'}; best {b.id if b else None})"
+    cs = ', '.join(f'{v} {k}' for k,v in self.counts().items()) or 'empty'
+    return f"SearchTree({len(self)} nodes: {cs}; best {b.id if b else None})"
 
+# %% ../nbs/02_tree.ipynb #8b9fb322
 @patch
 def _repr_markdown_(self:SearchTree):
+    "A short markdown summary: the counts, the best node, the budget spent, and the tree folded away."
     b,tot = self.best(),self.store.totals()
     cs = ', '.join(f"{v} {k}" for k,v in self.counts().items()) or 'no nodes yet'
     best = f"**{b.id}**: {b.plan.summary}, score {b.score:.4g} (reward {b.reward:+.3f})" if b else 'none yet'
+    tok = tot['tokens_in']+tot['tokens_out']
     return (f"**SearchTree** `{self.store.run}`: {len(self)} nodes ({cs})\n\n- best: {best}\n"
-            f"- budget so far: ${tot['usd']:.2f}, {tot['tokens_in']+tot['tokens_out']:,} LLM tokens, {tot['gpu_s']/3600:.2f} GPU h\n\n"
+            f"- budget so far: ${tot['usd']:.2f}, {tok:,} LLM tokens, {tot['gpu_s']/3600:.2f} GPU h\n\n"
             f"<details><summary>tree</summary>\n\n```\n{self}\n```\n</details>")
 
 # %% ../nbs/02_tree.ipynb #c8a522c1
@@ -425,23 +491,17 @@ def cfg_diff(c:TrainConfig)->str:
     return ', '.join(f'{k}={v}' for k,v in d.items()) or 'defaults'
 _cfg_diff = cfg_diff   # the old private name, until trex.researcher imports cfg_diff
 
+# %% ../nbs/02_tree.ipynb #6f15c051
 def _note_line(o)->str:
     "A note: a fact the system recorded (`system: ...`, or a failed planning), else a person's."
     for pre,say in (('system:', ''), ('planning a child failed:', 'planning a child failed: ')):
         if o.startswith(pre): return f"  system: {say}{fact_text(o[len(pre):])}"
     return f"  human note: {o}"
 
-def _entry(n:Node, level:int, tag='')->str:
-    head = f"- {n.id}{tag} [{n.status}] {n.plan.direction}"
-    sc = f"score {n.score:.4g}, reward {n.reward:+.3f}" if n.score is not None else ('failed' if n.status==Status.failed else 'not run')
-    if level>=2: return f"{head}: {sc}"
-    what = n.plan.goal or n.plan.rationale or ('the base model, untrained' if not n.plan.variants else '')
-    lines = [f"{head}: {what} ({sc})"]
-    b = n.best_result
-    if level==1:
-        if b: lines.append(f"  best: {b.variant} ({cfg_diff(next((v.config for v in n.plan.variants if v.name==b.variant), TrainConfig()))})")
-        if n.report and n.report.conclusions: lines.append(f"  concluded: {n.report.conclusions[0]}")
-        return '\n'.join(lines)
+# %% ../nbs/02_tree.ipynb #48d7b66d
+def _details(n:Node)->list:
+    "The lines of a full memory entry under its head: why, recipe, variants, report, insights and notes."
+    lines = []
     if n.plan.rationale and n.plan.goal: lines.append(f"  why: {n.plan.rationale}")
     if n.plan.recipe: lines.append("  recipe: " + recipe_text(n.plan.recipe))
     rs = {r.variant: r for r in n.results}
@@ -450,10 +510,28 @@ def _entry(n:Node, level:int, tag='')->str:
         out = 'not run' if r is None else (f"{r.val}" if r.status=='ok' else f"failed: {fact_text(r.error)}")
         lines.append(f"  variant {v.name} ({cfg_diff(v.config)}): {out}")
     if n.report:
-        for c in n.report.causes: lines.append(f"  bad cases: {c.count} x {c.cause}" + (f" (fix: {c.fix})" if c.fix else ''))
+        for c in n.report.causes:
+            lines.append(f"  bad cases: {c.count} x {c.cause}" + (f" (fix: {c.fix})" if c.fix else ''))
         for c in n.report.conclusions: lines.append(f"  concluded: {c}")
     for o in n.insights: lines.append(f"  insight: {o}")
     for o in n.notes: lines.append(_note_line(o))
+    return lines
+
+# %% ../nbs/02_tree.ipynb #b8b9ff2e
+def _entry(n:Node, level:int, tag='')->str:
+    "Node `n` in the memory: in full (`level` 0), short (1) or in one line (2)."
+    head = f"- {n.id}{tag} [{n.status}] {n.plan.direction}"
+    if n.score is not None: sc = f"score {n.score:.4g}, reward {n.reward:+.3f}"
+    else: sc = 'failed' if n.status==Status.failed else 'not run'
+    if level>=2: return f"{head}: {sc}"
+    what = n.plan.goal or n.plan.rationale or ('the base model, untrained' if not n.plan.variants else '')
+    lines = [f"{head}: {what} ({sc})"]
+    if level!=1: return '\n'.join(lines + _details(n))
+    b = n.best_result
+    if b:
+        cfg = next((v.config for v in n.plan.variants if v.name==b.variant), TrainConfig())
+        lines.append(f"  best: {b.variant} ({cfg_diff(cfg)})")
+    if n.report and n.report.conclusions: lines.append(f"  concluded: {n.report.conclusions[0]}")
     return '\n'.join(lines)
 
 # %% ../nbs/02_tree.ipynb #3eaeb82b
@@ -469,6 +547,32 @@ def critical(self:SearchTree, k:int=3)->tuple:
     key = lambda o: -abs(o[0])
     return [n for _,n in sorted(gains, key=key)[:k]], [n for _,n in sorted(falls, key=key)[:k]]
 
+# %% ../nbs/02_tree.ipynb #8b38e6d2
+@patch
+def _memory_secs(self:SearchTree, nid, k:int=3)->list:
+    "The memory's sections, `(title, [(node, tag, max_level)])`: level 2 is never dropped, 3 may be."
+    path = self.path(nid)
+    seen = {n.id for n in path}
+    sibs = [o for o in self.siblings(nid) if o.id not in seen]
+    seen |= {o.id for o in sibs}
+    gains,falls = self.critical(k)
+    falls = [o for o in falls if o.id not in seen and o not in gains]
+    gains = [o for o in gains if o.id not in seen]
+    return [(f"Path from the root to {nid}", [(n, ' (to expand)' if n.id==nid else '', 2) for n in path]),
+            (f"Siblings of {nid}", [(n, '', 3) for n in sibs]),
+            ("Critical nodes: largest gains", [(n, '', 3) for n in gains]),
+            ("Critical nodes: failures and drops", [(n, '', 3) for n in falls])]
+
+# %% ../nbs/02_tree.ipynb #018c2330
+def _render(secs:list, items:list)->str:
+    "The memory text: each section's entries at their current level (3: dropped); empty sections left out."
+    out,i = [],0
+    for title,its in secs:
+        body = [_entry(it[0], it[2], it[1]) for it in items[i:i+len(its)] if it[2] < 3]
+        i += len(its)
+        if body: out += [f"## {title}"] + body
+    return '\n'.join(out)
+
 @patch
 def memory(self:SearchTree,
            nid,                 # the node the Researcher will expand
@@ -477,26 +581,13 @@ def memory(self:SearchTree,
            k:int=3)->str:       # critical nodes of each kind
     "The memory context of `nid`: path, siblings and critical nodes, condensed to `budget` tokens."
     count = count or (lambda s: (len(s)+3)//4)
-    path = self.path(nid); seen = {n.id for n in path}
-    sibs = [o for o in self.siblings(nid) if o.id not in seen]; seen |= {o.id for o in sibs}
-    gains,falls = self.critical(k)
-    gains,falls = [o for o in gains if o.id not in seen],[o for o in falls if o.id not in seen and o not in gains]
-    # sections: (title, [(node, tag, min_level)]); min level 2 = never dropped, 3 = may be dropped
-    secs = [(f"Path from the root to {nid}", [(n, ' (to expand)' if n.id==nid else '', 2) for n in path]),
-            (f"Siblings of {nid}", [(n, '', 3) for n in sibs]),
-            ("Critical nodes: largest gains", [(n, '', 3) for n in gains]),
-            ("Critical nodes: failures and drops", [(n, '', 3) for n in falls])]
-    items = [[n, tag, 0, mx] for _,its in secs for n,tag,mx in its]
-    def render():
-        out,i = [],0
-        for title,its in secs:
-            body = [_entry(it[0], it[2], it[1]) for it in items[i:i+len(its)] if it[2] < 3]; i += len(its)
-            if body: out += [f"## {title}"] + body
-        return '\n'.join(out)
-    txt = render()
+    secs = self._memory_secs(nid, k)
+    items = [[n, tag, 0, mx] for _,its in secs for n,tag,mx in its]   # [node, tag, level, max level]
+    txt = _render(secs, items)
     while count(txt) > budget:
         cand = [(len(_entry(it[0], it[2], it[1])), j) for j,it in enumerate(items) if it[2] < it[3]]
         if not cand: break
         _,j = max(cand)
-        items[j][2] += 1; txt = render()
+        items[j][2] += 1
+        txt = _render(secs, items)
     return txt

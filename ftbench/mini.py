@@ -5,6 +5,7 @@
 # %% ../nbs/ftbench_nbs/03_mini.ipynb #99f4711a
 from __future__ import annotations
 import random, json, re
+from fastcore.basics import patch
 from pathlib import Path
 from ftbench.core import *
 import numpy as np
@@ -22,27 +23,37 @@ class MiniTask(Task):
     def __init__(self, subset=None, seed:int=0):
         super().__init__(subset); self.seed, self._cache = seed, None
     def __repr__(self): return f"{type(self).__name__}(seed={self.seed})"
-    def splits(self)->dict:
-        "Generated rows: {'validation': [...], 'test': [...], 'sources': {name: [...]}} (cached)."
-        if self._cache is None: self._cache = self.generate(random.Random(self.seed))
-        return self._cache
-    def sources(self)->dict:
-        "The training sources, one `datasets.Dataset` each (same schema as `load('train')`)."
-        return {k: to_dataset(v) for k, v in self.splits()['sources'].items()}
-    def load(self, split, path=None, limit=None):
-        "Rows of `split`: `train` is the naive pool, every source concatenated."
-        if split not in SPLITS: raise FTBenchError(f"unknown split {split!r}{closest(split, SPLITS)} (splits: {', '.join(SPLITS)})")
-        if split == 'full': split = 'test'   # generated data: the test split is the whole test set
-        if path is not None: rows = read_rows(Path(path)/f'{split}.jsonl')
-        else: rows = [r for v in self.splits()['sources'].values() for r in v] if split == 'train' else self.splits()[split]
-        if not rows: raise FTBenchError(f"{self.name}: the {split} split is empty")
-        return to_dataset(carve(rows, 'carve', 1., limit, self.seed) if limit and limit < len(rows) else rows)
-    def save(self, path)->Path:
-        "Write train/validation/test as JSON Lines under `path`."
-        p = Path(path); p.mkdir(parents=True, exist_ok=True)
-        for s in ('train', 'validation', 'test'): (p/f'{s}.jsonl').write_text(''.join(json.dumps(r) + '\n' for r in self.load(s).to_list()))
-        return p
 
+# %% ../nbs/ftbench_nbs/03_mini.ipynb #dc536719
+@patch
+def splits(self:MiniTask)->dict:
+    "Generated rows: {'validation': [...], 'test': [...], 'sources': {name: [...]}} (cached)."
+    if self._cache is None: self._cache = self.generate(random.Random(self.seed))
+    return self._cache
+
+@patch
+def sources(self:MiniTask)->dict:
+    "The training sources, one `datasets.Dataset` each (same schema as `load('train')`)."
+    return {k: to_dataset(v) for k, v in self.splits()['sources'].items()}
+
+@patch
+def load(self:MiniTask, split, path=None, limit=None):
+    "Rows of `split`: `train` is the naive pool, every source concatenated."
+    if split not in SPLITS: raise FTBenchError(f"unknown split {split!r}{closest(split, SPLITS)} (splits: {', '.join(SPLITS)})")
+    if split == 'full': split = 'test'   # generated data: the test split is the whole test set
+    if path is not None: rows = read_rows(Path(path)/f'{split}.jsonl')
+    else: rows = [r for v in self.splits()['sources'].values() for r in v] if split == 'train' else self.splits()[split]
+    if not rows: raise FTBenchError(f"{self.name}: the {split} split is empty")
+    return to_dataset(carve(rows, 'carve', 1., limit, self.seed) if limit and limit < len(rows) else rows)
+
+@patch
+def save(self:MiniTask, path)->Path:
+    "Write train/validation/test as JSON Lines under `path`."
+    p = Path(path); p.mkdir(parents=True, exist_ok=True)
+    for s in ('train', 'validation', 'test'): (p/f'{s}.jsonl').write_text(''.join(json.dumps(r) + '\n' for r in self.load(s).to_list()))
+    return p
+
+# %% ../nbs/ftbench_nbs/03_mini.ipynb #0ff96d5b
 def _ids(rows, prefix):
     for i, r in enumerate(rows): r['id'] = f'{prefix}-{i:04d}'
     return rows
@@ -58,7 +69,7 @@ def _uniq(rng, make, n, avoid=()):
 
 def _strip(rows): return [{k: v for k, v in r.items() if k != '_key'} for r in rows]
 
-# %% ../nbs/ftbench_nbs/03_mini.ipynb #45b18a8f
+# %% ../nbs/ftbench_nbs/03_mini.ipynb #dc234b56
 _ITEMS = ['phone', 'laptop', 'blender', 'headset', 'camera', 'kettle', 'lamp', 'backpack', 'keyboard', 'speaker', 'charger', 'watch']
 _PARTS = ['battery', 'screen', 'sound', 'build', 'price', 'design', 'delivery', 'manual', 'strap', 'button']
 _POS = ['great', 'excellent', 'solid', 'lovely', 'reliable', 'superb', 'handy', 'sturdy', 'brilliant', 'pleasant']
@@ -86,12 +97,14 @@ def _near(rng, r):
     t = r['text']
     return rng.choice([t.replace('.', '!'), 'Review: ' + t, t.lower(), t + ' Would buy again?'])
 
+# %% ../nbs/ftbench_nbs/03_mini.ipynb #45b18a8f
 @register
 class MiniSentiment(MiniTask):
     name, title = 'mini_sentiment', 'Mini sentiment (offline, like SST-2)'
     requirement = "Make the model say whether a short product review is positive or negative."
     paper = None
     sizes = dict(validation=80, test=120)
+    interval = 'wilson'   # `accuracy`: exact match, Wilson score interval
     def generate(self, rng):
         va = _uniq(rng, _review, self.sizes['validation']); te = _uniq(rng, _review, self.sizes['test'], {r['_key'] for r in va})
         held = {r['_key'] for r in va + te}
@@ -109,14 +122,27 @@ class MiniSentiment(MiniTask):
         src = dict(curated=cur, scraped=scr, reposts=rep, legacy_export=leg, forum_misc=off, mirror=mir)
         out = {k: _ids([dict(source=k, **r) for r in _strip(v)], f'{k}') for k, v in src.items()}
         return dict(validation=_ids(_strip(va), 'val'), test=_ids(_strip(te), 'test'), sources=out)
-    def prompt(self, row): return f"Review: {row['text']}\nIs this review positive or negative? Answer with one word."
-    def target(self, row): return row['label']
-    def reference(self, row): return row['label']
-    def extract(self, text):
-        m = re.search(r'\b(positive|negative)\b', (text or '').lower())
-        return m.group(1) if m else ''
-    def text_fields(self, row): return [row['text']]
-    def _score(self, p, r, **kw): return accuracy(p, r, **kw)
+
+# %% ../nbs/ftbench_nbs/03_mini.ipynb #894fb474
+@patch
+def prompt(self:MiniSentiment, row): return f"Review: {row['text']}\nIs this review positive or negative? Answer with one word."
+
+@patch
+def target(self:MiniSentiment, row): return row['label']
+
+@patch
+def reference(self:MiniSentiment, row): return row['label']
+
+@patch
+def extract(self:MiniSentiment, text):
+    m = re.search(r'\b(positive|negative)\b', (text or '').lower())
+    return m.group(1) if m else ''
+
+@patch
+def text_fields(self:MiniSentiment, row): return [row['text']]
+
+@patch
+def _score(self:MiniSentiment, p, r, **kw): return accuracy(p, r, **kw)
 
 # %% ../nbs/ftbench_nbs/03_mini.ipynb #50a0306e
 def lexicon_label(text:str)->str:
@@ -125,7 +151,7 @@ def lexicon_label(text:str)->str:
     pos = any(re.search(rf'\b{w}\b', c) for w in _POS)
     return ('negative' if pos else 'positive') if ' not ' in c else ('positive' if pos else 'negative')
 
-# %% ../nbs/ftbench_nbs/03_mini.ipynb #f8ad4baa
+# %% ../nbs/ftbench_nbs/03_mini.ipynb #d08b3e58
 _CHAINS = [
     ('oil supply falls', 'fuel prices rise', 'airlines raise fares', 'fewer people fly'),
     ('the central bank raises rates', 'mortgages get dearer', 'house sales slow', 'house prices fall'),
@@ -148,6 +174,7 @@ _ACTORS = ['Acme Corp', 'the town of Linden', 'Nordia', 'BlueRiver Ltd', 'a regi
 _TRIVIA = [('Which planet is largest?', 'Jupiter', 'Mars', 'Venus', 'Mercury', 'A'), ('Which is a mammal?', 'Shark', 'Whale', 'Trout', 'Eel', 'B'),
            ('Which colour mixes blue and yellow?', 'Red', 'Purple', 'Green', 'Orange', 'C'), ('Which is a prime?', 'Nine', 'Four', 'Six', 'Seven', 'D')]
 
+# %% ../nbs/ftbench_nbs/03_mini.ipynb #9dde6143
 def _order_item(rng, chain=None):
     c = chain if chain is not None else rng.randrange(len(_CHAINS)); actor = rng.choice(_ACTORS)
     letters = list('ABCD'); rng.shuffle(letters)           # letters[k] = option holding event k
@@ -155,6 +182,7 @@ def _order_item(rng, chain=None):
     q = f"Consider {actor}. Arrange these events in their logical order."
     return dict(question=q, **{L: opts[L] for L in 'ABCD'}, answer=', '.join(letters), _key=q + '|'.join(opts[L] for L in 'ABCD'))
 
+# %% ../nbs/ftbench_nbs/03_mini.ipynb #f8ad4baa
 @register
 class MiniOrder(MiniTask):
     name, title = 'mini_order', 'Mini ordering (offline, like EconLogicQA)'
@@ -178,23 +206,8 @@ class MiniOrder(MiniTask):
         src = dict(curated=cur, scraped=scr, reposts=rep, legacy_export=leg, forum_misc=off, mirror=mir)
         out = {k: _ids([dict(source=k, **r) for r in _strip(v)], k) for k, v in src.items()}
         return dict(validation=_ids(_strip(va), 'val'), test=_ids(_strip(te), 'test'), sources=out)
-    def prompt(self, row):
-        return row['question'] + ''.join(f"\n{k}. {row[k]}" for k in 'ABCD') + "\nWrite the four events in their logical order, one per line."
-    def target(self, row):
-        "The events in the answer's order, one per line; an answer that is not a clean letter permutation is kept as it is (a wrong format)."
-        a = row['answer']
-        return '\n'.join(row[L] for L in a.split(', ')) if _LETTERS.fullmatch(a or '') and len(set(a.split(', '))) == 4 else a
-    def reference(self, row): return self.extract(self.target(row))
-    def extract(self, text):
-        "The first four non-empty lines as 'a > b > c > d' (lower case, bullets, numbers and letters stripped)."
-        lines = [_ORDER_PREFIX.sub('', l).strip().rstrip('.').lower() for l in (text or '').splitlines()]
-        return ' > '.join([l for l in lines if l][:4])
-    def format_ok(self, text)->bool: return len(self.extract(text).split(' > ')) == 4 and not _LETTERS.fullmatch((text or '').strip())
-    def text_fields(self, row): return [row['question'], *(row[k] for k in 'ABCD')]
-    def _score(self, p, r, **kw):
-        return make_score('accuracy', [float(a == b and b != '') for a, b in zip(p, r)],
-                          metrics=dict(pairwise_accuracy=float(np.mean([order_pairs(a, b) for a, b in zip(p, r)]))), **kw)
 
+# %% ../nbs/ftbench_nbs/03_mini.ipynb #9ad7bc92
 _LETTERS = re.compile(r'[A-D](, [A-D]){3}')
 _ORDER_PREFIX = re.compile(r'^\s*(?:[-*\u2022]|\d+[.)]|[A-Da-d][.)])\s*')
 
@@ -204,7 +217,38 @@ def order_pairs(p:str, g:str)->float:
     pairs = [(a, b) for i, a in enumerate(g) for b in g[i + 1:]]
     return sum(a in p and b in p and p.index(a) < p.index(b) for a, b in pairs) / max(1, len(pairs))
 
-# %% ../nbs/ftbench_nbs/03_mini.ipynb #c285de42
+# %% ../nbs/ftbench_nbs/03_mini.ipynb #107f7ad2
+@patch
+def prompt(self:MiniOrder, row):
+    return row['question'] + ''.join(f"\n{k}. {row[k]}" for k in 'ABCD') + "\nWrite the four events in their logical order, one per line."
+
+@patch
+def target(self:MiniOrder, row):
+    "The events in the answer's order, one per line; an answer that is not a clean letter permutation is kept as it is (a wrong format)."
+    a = row['answer']
+    return '\n'.join(row[L] for L in a.split(', ')) if _LETTERS.fullmatch(a or '') and len(set(a.split(', '))) == 4 else a
+
+@patch
+def reference(self:MiniOrder, row): return self.extract(self.target(row))
+
+@patch
+def extract(self:MiniOrder, text):
+    "The first four non-empty lines as 'a > b > c > d' (lower case, bullets, numbers and letters stripped)."
+    lines = [_ORDER_PREFIX.sub('', l).strip().rstrip('.').lower() for l in (text or '').splitlines()]
+    return ' > '.join([l for l in lines if l][:4])
+
+@patch
+def format_ok(self:MiniOrder, text)->bool: return len(self.extract(text).split(' > ')) == 4 and not _LETTERS.fullmatch((text or '').strip())
+
+@patch
+def text_fields(self:MiniOrder, row): return [row['question'], *(row[k] for k in 'ABCD')]
+
+@patch
+def _score(self:MiniOrder, p, r, **kw):
+    return make_score('accuracy', [float(a == b and b != '') for a, b in zip(p, r)],
+                      metrics=dict(pairwise_accuracy=float(np.mean([order_pairs(a, b) for a, b in zip(p, r)]))), **kw)
+
+# %% ../nbs/ftbench_nbs/03_mini.ipynb #ae67d2cd
 _BODY = ['knee', 'back', 'shoulder', 'ankle', 'wrist', 'hip', 'neck', 'elbow', 'foot', 'jaw']
 _SYMP = ['pain', 'swelling', 'stiffness', 'numbness', 'weakness']
 _CAUSE = ['a fall', 'lifting boxes', 'playing football', 'a car accident', 'running', 'gardening']
@@ -225,6 +269,7 @@ def _garage(rng):
     return dict(dialogue=f"[mechanic] what's wrong with the car?\n[customer] the {p} make a noise.\n[mechanic] we'll replace the {p}.",
                 note=f"JOB: Replace {p}.", _key='')
 
+# %% ../nbs/ftbench_nbs/03_mini.ipynb #c285de42
 @register
 class MiniNotes(MiniTask):
     name, title = 'mini_notes', 'Mini clinical notes (offline, like ACI-Bench)'
@@ -250,15 +295,30 @@ class MiniNotes(MiniTask):
         src = dict(curated=cur, scraped=scr, reposts=rep, legacy_export=leg, forum_misc=off, mirror=mir)
         out = {k: _ids([dict(source=k, **r) for r in _strip(v)], k) for k, v in src.items()}
         return dict(validation=_ids(_strip(va), 'val'), test=_ids(_strip(te), 'test'), sources=out)
-    def prompt(self, row): return f"Write the clinical note (CC, HPI, PLAN) for this visit.\n\n{row['dialogue']}"
-    def target(self, row): return row['note']
-    def reference(self, row): return row['note']
-    def extract(self, text): return (text or '').strip()
-    def format_ok(self, text) -> bool:
-        "True when a note has the CC / HPI / PLAN lines."
-        return re.fullmatch(r'CC: .+\nHPI: .+\nPLAN: .+', (text or '').strip()) is not None
-    def text_fields(self, row): return [row['dialogue'], row['note']]
-    def _score(self, p, r, **kw): return rouge_score_(p, r, 'rouge1', **kw)
+
+# %% ../nbs/ftbench_nbs/03_mini.ipynb #025befec
+@patch
+def prompt(self:MiniNotes, row): return f"Write the clinical note (CC, HPI, PLAN) for this visit.\n\n{row['dialogue']}"
+
+@patch
+def target(self:MiniNotes, row): return row['note']
+
+@patch
+def reference(self:MiniNotes, row): return row['note']
+
+@patch
+def extract(self:MiniNotes, text): return (text or '').strip()
+
+@patch
+def format_ok(self:MiniNotes, text) -> bool:
+    "True when a note has the CC / HPI / PLAN lines."
+    return re.fullmatch(r'CC: .+\nHPI: .+\nPLAN: .+', (text or '').strip()) is not None
+
+@patch
+def text_fields(self:MiniNotes, row): return [row['dialogue'], row['note']]
+
+@patch
+def _score(self:MiniNotes, p, r, **kw): return rouge_score_(p, r, 'rouge1', **kw)
 
 # %% ../nbs/ftbench_nbs/03_mini.ipynb #36118f16
 def _words(s): return re.findall(r'[a-z0-9]+', str(s).lower())

@@ -121,3 +121,15 @@ def test_tutorial_reads_on_github():
         assert bad not in text, bad
     assert all(c.get('execution_count') is None for c in cs), "nbdev_clean leaves no execution counts"
     assert 'tree.record(' in json.dumps(cs) and 'R.plan(' in json.dumps(cs) and 'Session.create(' in json.dumps(cs)
+
+def test_index_example_is_current(tmp_path):
+    "The example kept with its output in `index` (and so in README.md) prints today what it printed when it was kept."
+    import contextlib, io
+    cs = [c for c in json.loads((ROOT/'nbs'/'index.ipynb').read_text())['cells'] if c['cell_type'] == 'code' and c.get('outputs')]
+    assert cs, "index keeps no example with its output"
+    for c in cs:
+        kept = ''.join(''.join(o['text']) for o in c['outputs'] if o.get('output_type') == 'stream')
+        buf, ns = io.StringIO(), {}
+        with contextlib.redirect_stdout(buf): exec(compile(_src(c), 'index', 'exec'), ns)
+        assert buf.getvalue() == kept, buf.getvalue()
+    assert subprocess.run([sys.executable, str(ROOT/'tools'/'readme.py'), '--check'], cwd=ROOT).returncode == 0

@@ -3,12 +3,21 @@
     python tools/readme.py           # write README.md from the notebook
     python tools/readme.py --check   # exit 1 when README.md is not what the notebook gives
 
-Markdown cells are copied as they are; code cells become ```python blocks (cells marked `#| hide` are left out).
+Markdown cells are copied as they are; code cells become ```python blocks (cells marked `#| hide` are left out), each
+followed by its kept outputs (printed text as a plain block, a rich result as its markdown).
 """
 import json, sys
 from pathlib import Path
 
 root = Path(__file__).resolve().parent.parent
+
+def output(o:dict)->str:
+    "A kept output as README text: printed text in a plain block, a rich result as its markdown (else its text)."
+    if o.get('output_type') == 'stream': return '```\n' + ''.join(o['text']).rstrip('\n') + '\n```'
+    data = o.get('data', {})
+    if 'text/markdown' in data: return ''.join(data['text/markdown']).strip('\n')
+    if 'text/plain' in data: return '```\n' + ''.join(data['text/plain']).rstrip('\n') + '\n```'
+    return ''
 
 def render(nb:Path)->str:
     cells = json.loads(nb.read_text())['cells']
@@ -19,6 +28,7 @@ def render(nb:Path)->str:
         if c['cell_type'] == 'markdown': out.append(src)
         elif c['cell_type'] == 'code' and not src.lstrip().startswith('#| hide'):
             out.append('```python\n' + '\n'.join(l for l in src.splitlines() if not l.startswith('#|')) + '\n```')
+            out += [o for o in map(output, c.get('outputs', [])) if o]
     return '\n\n'.join(out) + '\n'
 
 if __name__ == '__main__':

@@ -174,6 +174,24 @@ def _score(self:Executor, job:Job, jr:JobResult, variant:str)->VariantResult:
     if 'validation' not in scored: return VariantResult(status='failed', error='no validation predictions', artifacts=arts, **base)
     return VariantResult(val=scored['validation'], test=scored.get('test'), metrics=mets, artifacts=arts, **base)
 
+# %% ../nbs/20_executor.ipynb #0c06f467
+@patch
+def _save(self:Executor, node_id, r:VariantResult):
+    d = self._dir(node_id, r.variant)
+    d.mkdir(parents=True, exist_ok=True)
+    (d/'result.json').write_text(r.model_dump_json(indent=1))
+
+@patch
+def _fail_all(self:Executor, node_id, names, error)->list:
+    res = [VariantResult(variant=n, status='failed', error=error) for n in names]
+    for r in res: self._save(node_id, r)
+    return res
+
+@patch
+def predictions(self:Executor, node_id, variant:str='base', split:str='validation')->list:
+    "The scored predictions of a variant (validation by default)."
+    return read_jsonl(self._dir(node_id, variant)/('predictions.jsonl' if split == 'validation' else f'predictions_{split}.jsonl'))
+
 # %% ../nbs/20_executor.ipynb #efe30b2e
 @patch
 def _prepare(self:Executor, node_id, plan, faults=None)->tuple:
@@ -220,21 +238,3 @@ def run(self:Executor,
        )->list:                 # one `VariantResult` per variant (or [base] for a baseline)
     "Build the plan's data, train and evaluate its variants, and return their `VariantResult`s."
     return self.run_many([(node_id, plan)], {node_id: faults} if faults else None, progress)[node_id]
-
-# %% ../nbs/20_executor.ipynb #0c06f467
-@patch
-def _save(self:Executor, node_id, r:VariantResult):
-    d = self._dir(node_id, r.variant)
-    d.mkdir(parents=True, exist_ok=True)
-    (d/'result.json').write_text(r.model_dump_json(indent=1))
-
-@patch
-def _fail_all(self:Executor, node_id, names, error)->list:
-    res = [VariantResult(variant=n, status='failed', error=error) for n in names]
-    for r in res: self._save(node_id, r)
-    return res
-
-@patch
-def predictions(self:Executor, node_id, variant:str='base', split:str='validation')->list:
-    "The scored predictions of a variant (validation by default)."
-    return read_jsonl(self._dir(node_id, variant)/('predictions.jsonl' if split == 'validation' else f'predictions_{split}.jsonl'))

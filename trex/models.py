@@ -6,13 +6,12 @@
 from __future__ import annotations
 import hashlib, importlib.util, json, os, random, re
 from pathlib import Path
-from fastcore.basics import patch
 from trex.schema import TrexError
 from trex import extras
 
 # %% auto #0
 __all__ = ['CHATML', 'SPECIALS', 'need', 'cache_dir', 'check_model', 'tiny_model', 'smollm2', 'resolve_model', 'has_cuda',
-           'pick_method', 'ToyTask', 'toy_task']
+           'pick_method']
 
 # %% ../nbs/10_models.ipynb #7bdc56de
 def need(*mods):
@@ -144,46 +143,3 @@ def pick_method(method:str='auto')->str:
     if method in ('lora', 'qlora'): return method
     if method != 'auto': raise TrexError(f"method: unknown {method!r}. Fix: use auto, lora or qlora.")
     return 'qlora' if has_cuda() and importlib.util.find_spec('bitsandbytes') else 'lora'
-
-# %% ../nbs/10_models.ipynb #f7e96aac
-class ToyTask:
-    "Two-digit addition as a chat task: a stand-in that follows ftbench's Task protocol."
-    name, primary_metric, higher_is_better, train_allowed, train_refusal = 'toy_add', 'exact_match', True, True, ''
-    def __init__(self, n_train=200, n_eval=40, seed=0): self.n_train,self.n_eval,self.seed = n_train,n_eval,seed
-    def __repr__(self): return f"ToyTask(n_train={self.n_train}, n_eval={self.n_eval})"
-    def _rows(self, split, n):
-        r = random.Random(f"{self.seed}-{split}")
-        return [dict(id=f"{split}-{i}", a=(a:=r.randint(0, 49)), b=(b:=r.randint(0, 49)), question=f"What is {a}+{b}?", answer=str(a+b))
-                for i in range(n)]
-    def load(self, split='train', path=None, limit=None):
-        "The split as a `datasets.Dataset`."
-        (datasets,) = need('datasets')
-        n = self.n_train if split == 'train' else self.n_eval
-        if split not in ('train', 'validation', 'test'): raise TrexError(f"split: unknown {split!r}. Fix: use train, validation or test.")
-        return datasets.Dataset.from_list(self._rows(split, n if limit is None else min(n, limit)))
-    def sources(self):
-        "Training pools of different quality: `clean`, and `noisy` (a third of the answers wrong)."
-        noisy = [dict(o, id='noisy-'+o['id'], answer=str(int(o['answer'])+(1 if i%3==0 else 0))) for i,o in enumerate(self._rows('pool', self.n_train))]
-        return dict(clean=self.load('train'), noisy=need('datasets')[0].Dataset.from_list(noisy))
-    def messages(self, row): return [{'role': 'user', 'content': row['question']}]
-    def target(self, row): return row['answer']
-    def reference(self, row): return row['answer']
-    def text_fields(self, row): return [row['question']]
-
-# %% ../nbs/10_models.ipynb #f7e96aa2
-@patch
-def extract(self:ToyTask, text):
-    "The first integer in `text` ('' when there is none)."
-    m = re.search(r'-?\d+', text or '')
-    return m.group(0) if m else ''
-
-@patch
-def score(self:ToyTask, preds, refs, n_boot=1000, seed=0):
-    "Exact match of the extracted answers, with ftbench's bootstrap interval."
-    from ftbench.scoring import make_score
-    per = [float(self.extract(p) == str(r)) for p,r in zip(preds, refs)]
-    return make_score('exact_match', per, n_boot=n_boot, seed=seed)
-
-def toy_task(**kw)->ToyTask:
-    "A `ToyTask` (two-digit addition)."
-    return ToyTask(**kw)

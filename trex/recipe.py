@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib, json, os, random, re, shutil, time
 from pathlib import Path
 from typing import Any, Literal
+from fastcore.basics import patch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from trex.schema import TrexError
 from trex.models import need
@@ -38,6 +39,13 @@ def _cols(ds, cols, step, fld):
             raise TrexError(f"{step}.{fld}: column {c!r} is not in the data (columns: {', '.join(ds.column_names) or 'none'}). Fix: name an existing column or add a step that makes it.")
 
 # %% ../nbs/11_recipe.ipynb #73afc2ac
+def _concat(a, b, step):
+    "`b` appended to `a` (either may be None)."
+    if a is None or len(a.column_names) == 0: return b
+    datasets, = need('datasets')
+    try: return datasets.concatenate_datasets([a, b])
+    except Exception as e: raise TrexError(f"{step}: the new rows do not match the earlier ones ({str(e)[:200]}). Fix: select the same columns (`columns=[...]`) in each source.") from None
+
 class Source(Op):
     "Rows from one place: a hub dataset, a local file, a task split or pool, or in-memory rows."
     op: Literal['source'] = 'source'
@@ -58,35 +66,33 @@ class Source(Op):
         if self.path and not re.search(r'\.(jsonl|json|parquet|csv)$', self.path): raise ValueError("path must end in .jsonl, .json, .parquet or .csv")
         return self
 
-    def load(self, ctx, step):
-        "This source's rows as a `Dataset`."
-        (datasets,) = need('datasets')
-        try:
-            if self.rows is not None: ds = datasets.Dataset.from_list(self.rows)
-            elif self.path:
-                kind = {'jsonl': 'json'}.get(self.path.rsplit('.', 1)[1], self.path.rsplit('.', 1)[1])
-                ds = datasets.load_dataset(kind, data_files=self.path, split='train')
-            elif self.split: ds = ctx.need_task(step, 'split').load(self.split)
-            elif self.pool:
-                pools = ctx.need_task(step, 'pool').sources()
-                if self.pool not in pools: raise TrexError(f"{step}.pool: the task has no pool {self.pool!r}. Fix: use one of {', '.join(pools)}.")
-                ds = pools[self.pool]
-            else: ds = datasets.load_dataset(self.hub, self.subset, split=self.hub_split)
-        except TrexError: raise
-        except Exception as e: raise TrexError(f"{step}: could not load the source ({type(e).__name__}: {str(e)[:300]}). Fix: check the id or path, and that it is reachable offline.") from None
-        if self.columns: _cols(ds, self.columns, step, 'columns'); ds = ds.select_columns(self.columns)
-        if self.limit: ds = ds.select(range(min(self.limit, len(ds))))
-        return ds
-
     def apply(self, ds, ctx): return _concat(ds, self.load(ctx, ctx.step), ctx.step)
 
-def _concat(a, b, step):
-    "`b` appended to `a` (either may be None)."
-    if a is None or len(a.column_names) == 0: return b
-    datasets, = need('datasets')
-    try: return datasets.concatenate_datasets([a, b])
-    except Exception as e: raise TrexError(f"{step}: the new rows do not match the earlier ones ({str(e)[:200]}). Fix: select the same columns (`columns=[...]`) in each source.") from None
+# %% ../nbs/11_recipe.ipynb #f1c22dd9
+@patch
+def load(self:Source, ctx, step):
+    "This source's rows as a `Dataset`."
+    (datasets,) = need('datasets')
+    try:
+        if self.rows is not None: ds = datasets.Dataset.from_list(self.rows)
+        elif self.path:
+            kind = {'jsonl': 'json'}.get(self.path.rsplit('.', 1)[1], self.path.rsplit('.', 1)[1])
+            ds = datasets.load_dataset(kind, data_files=self.path, split='train')
+        elif self.split: ds = ctx.need_task(step, 'split').load(self.split)
+        elif self.pool:
+            pools = ctx.need_task(step, 'pool').sources()
+            if self.pool not in pools: raise TrexError(f"{step}.pool: the task has no pool {self.pool!r}. Fix: use one of {', '.join(pools)}.")
+            ds = pools[self.pool]
+        else: ds = datasets.load_dataset(self.hub, self.subset, split=self.hub_split)
+    except TrexError: raise
+    except Exception as e: raise TrexError(f"{step}: could not load the source ({type(e).__name__}: {str(e)[:300]}). Fix: check the id or path, and that it is reachable offline.") from None
+    if self.columns:
+        _cols(ds, self.columns, step, 'columns')
+        ds = ds.select_columns(self.columns)
+    if self.limit: ds = ds.select(range(min(self.limit, len(ds))))
+    return ds
 
+# %% ../nbs/11_recipe.ipynb #da7575b2
 class MixSource(Source):
     "A source with a weight, inside `mix`."
     weight: float = Field(1.0, gt=0)
@@ -115,6 +121,7 @@ def _search(pat, s)->bool:
     except ImportError: return re.search(pat, s) is not None
     return regex.search(pat, s, timeout=REGEX_TIMEOUT) is not None
 
+# %% ../nbs/11_recipe.ipynb #72c3866b
 class Cond(BaseModel):
     "One filter condition: a test on a field, or agreement between fields."
     model_config = ConfigDict(extra='forbid', populate_by_name=True, allow_inf_nan=False)
@@ -140,20 +147,25 @@ class Cond(BaseModel):
         return self
 
     def cols(self): return self.agree or [self.field]
-    def __call__(self, row):
-        if self.agree: ok = len({json.dumps(row[c], sort_keys=True) for c in self.agree}) == 1
-        else:
-            v, ok = row[self.field], True
-            s = v if isinstance(v, str) else json.dumps(v)
-            if self.min_len is not None: ok &= len(s) >= self.min_len
-            if self.max_len is not None: ok &= len(s) <= self.max_len
-            if self.min_words is not None: ok &= len(s.split()) >= self.min_words
-            if self.max_words is not None: ok &= len(s.split()) <= self.max_words
-            if self.regex is not None: ok &= _search(self.regex, s)
-            if self.in_ is not None: ok &= v in self.in_
-            if self.not_in is not None: ok &= v not in self.not_in
-        return ok != self.negate
 
+# %% ../nbs/11_recipe.ipynb #84fe3567
+@patch
+def __call__(self:Cond, row):
+    "Whether `row` passes this condition."
+    if self.agree: ok = len({json.dumps(row[c], sort_keys=True) for c in self.agree}) == 1
+    else:
+        v, ok = row[self.field], True
+        s = v if isinstance(v, str) else json.dumps(v)
+        if self.min_len is not None: ok &= len(s) >= self.min_len
+        if self.max_len is not None: ok &= len(s) <= self.max_len
+        if self.min_words is not None: ok &= len(s.split()) >= self.min_words
+        if self.max_words is not None: ok &= len(s.split()) <= self.max_words
+        if self.regex is not None: ok &= _search(self.regex, s)
+        if self.in_ is not None: ok &= v in self.in_
+        if self.not_in is not None: ok &= v not in self.not_in
+    return ok != self.negate
+
+# %% ../nbs/11_recipe.ipynb #9c393d66
 class Filter(Op):
     "Keep the rows for which every condition in `where` holds."
     op: Literal['filter'] = 'filter'
@@ -179,6 +191,7 @@ def _grams(text, n):
     w = _norm(text).split()
     return {' '.join(w)} if len(w) < n else {' '.join(w[i:i+n]) for i in range(len(w)-n+1)}
 
+# %% ../nbs/11_recipe.ipynb #becc7047
 class Dedup(Op):
     "Drop exact or near-duplicate rows."
     op: Literal['dedup'] = 'dedup'
@@ -195,7 +208,9 @@ class Dedup(Op):
         seen, keep = set(), []
         for i,t in enumerate(texts):
             h = _norm(t)
-            if h not in seen: seen.add(h); keep.append(i)
+            if h not in seen:
+                seen.add(h)
+                keep.append(i)
         return keep
     def _minhash(self, texts):
         (ds_,) = need('datasketch')
@@ -203,9 +218,12 @@ class Dedup(Op):
         for i,t in enumerate(texts):
             m = ds_.MinHash(num_perm=self.num_perm, seed=1)
             for g in _grams(t, 3): m.update(g.encode())
-            if not lsh.query(m): lsh.insert(str(i), m); keep.append(i)
+            if not lsh.query(m):
+                lsh.insert(str(i), m)
+                keep.append(i)
         return keep
 
+# %% ../nbs/11_recipe.ipynb #71f3400d
 class Decontaminate(Op):
     "Drop training rows that overlap the task's evaluation items by word `n`-grams; note how many."
     op: Literal['decontaminate'] = 'decontaminate'
@@ -247,6 +265,7 @@ class Rebalance(Op):
         ctx.notes['per_value'] = {k: min(len(v), cap) for k,v in by.items()}
         return ds.select(keep)
 
+# %% ../nbs/11_recipe.ipynb #6c29bc88
 class Sample(Op):
     "Draw `n` rows at random (all of them when fewer)."
     op: Literal['sample'] = 'sample'
@@ -261,7 +280,8 @@ class Split(Op):
     seed: int = 0
     def apply(self, ds, ctx):
         ts = int(self.test_size) if self.test_size >= 1 else self.test_size
-        if (ts if isinstance(ts, int) else round(ts*len(ds))) >= len(ds): raise TrexError(f"{ctx.step}.test_size: holds out all {len(ds)} rows. Fix: use a smaller fraction or count.")
+        if (ts if isinstance(ts, int) else round(ts*len(ds))) >= len(ds):
+            raise TrexError(f"{ctx.step}.test_size: holds out all {len(ds)} rows. Fix: use a smaller fraction or count.")
         d = ds.train_test_split(test_size=ts, seed=self.seed)
         ctx.dev = d['test']
         ctx.notes['dev'] = len(d['test'])
@@ -281,6 +301,7 @@ def _reference(task, row, completion)->str:
     try: return json.dumps(task.reference(row) if task is not None else str(completion), ensure_ascii=False, default=str)
     except Exception: return json.dumps(str(completion), ensure_ascii=False)
 
+# %% ../nbs/11_recipe.ipynb #3ea46a01
 class Format(Op):
     "Rows to chat `prompt` + `completion` messages (and the `reference` that scores them), via the task or `{field}` templates."
     op: Literal['format'] = 'format'
@@ -401,9 +422,19 @@ class Recipe:
     def __repr__(self): return f"Recipe({' -> '.join(o.op for o in self.ops) or 'empty'}; {self.hash})"
     def __len__(self): return len(self.ops)
 
-# %% ../nbs/11_recipe.ipynb #7941f230
-from fastcore.basics import patch
+# %% ../nbs/11_recipe.ipynb #b5be2061
+@patch
+def key(self:Recipe, task=None)->str:
+    "The cache key of the built data: the recipe's hash, the task's name and local files' fingerprints."
+    fp = []
+    for o in self.ops:
+        for s in ([o] if isinstance(o, Source) else getattr(o, 'sources', [])):
+            if s.path and os.path.exists(s.path): st = os.stat(s.path); fp.append([s.path, st.st_size, st.st_mtime_ns])
+    name = getattr(task, 'name', None) or type(task).__name__ if task is not None else None
+    sub = getattr(task, 'subset', None)
+    return hashlib.sha256(json.dumps([self.hash, name, sub, fp]).encode()).hexdigest()[:16]
 
+# %% ../nbs/11_recipe.ipynb #7941f230
 def _hub_ok(hub)->bool: return bool(re.fullmatch(r'[A-Za-z0-9][\w.\-]*(/[\w.\-]+)?', hub)) and '..' not in hub and not os.path.exists(hub)
 
 @patch
@@ -446,8 +477,6 @@ class BuildReport:
     def note(self, op): return next((s['notes'] for s in self.steps if s['op'] == op), {})
 
 # %% ../nbs/11_recipe.ipynb #ae6a1cca
-from fastcore.basics import patch
-
 @patch
 def build(self:Recipe,
           task=None,    # the task (ftbench protocol): splits, pools, prompt format, text fields
@@ -474,18 +503,6 @@ def build(self:Recipe,
         steps.append(dict(i=len(steps), op='cap', rows_in=n0, rows_out=MAX_ROWS, notes={'max_rows': MAX_ROWS}, seconds=0, examples=[]))
     dd = datasets.DatasetDict(train=ds, **({'dev': ctx.dev} if ctx.dev is not None else {}))
     return dd, BuildReport(steps, self.key(task))
-
-# %% ../nbs/11_recipe.ipynb #b5be2061
-@patch
-def key(self:Recipe, task=None)->str:
-    "The cache key of the built data: the recipe's hash, the task's name and local files' fingerprints."
-    fp = []
-    for o in self.ops:
-        for s in ([o] if isinstance(o, Source) else getattr(o, 'sources', [])):
-            if s.path and os.path.exists(s.path): st = os.stat(s.path); fp.append([s.path, st.st_size, st.st_mtime_ns])
-    name = getattr(task, 'name', None) or type(task).__name__ if task is not None else None
-    sub = getattr(task, 'subset', None)
-    return hashlib.sha256(json.dumps([self.hash, name, sub, fp]).encode()).hexdigest()[:16]
 
 # %% ../nbs/11_recipe.ipynb #3b4f54f0
 def build_data(recipe,            # a `Recipe` or a list of operator mappings

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json, os, shutil, signal, subprocess, sys, threading, time, traceback
 from pathlib import Path
 from typing import Any, Literal
+from fastcore.basics import patch
 from pydantic import Field
 from trex.schema import Record, TrainConfig, TrexError, validate
 from trex.models import has_cuda, need, pick_method
@@ -61,13 +62,17 @@ def _is_oom(e)->bool:
     torch = sys.modules.get('torch')
     return (torch is not None and isinstance(e, torch.OutOfMemoryError)) or isinstance(e, MemoryError) or 'out of memory' in str(e).lower()
 
+# %% ../nbs/14_runners.ipynb #61538513
 def run_job(job)->dict:
     "Run one job in this process (train, then generate); return the result as a dict."
     job, t0 = validate(Job, job, 'job'), time.time()
-    out = Path(job.out); out.mkdir(parents=True, exist_ok=True)
+    out = Path(job.out)
+    out.mkdir(parents=True, exist_ok=True)
     if job.faults.get('hang_s'): time.sleep(job.faults['hang_s'])
     if (m := job.faults.get('kill_runner_once')) and not Path(m).exists():  # the runner dies under its child, once
-        Path(m).touch(); os.kill(os.getppid(), signal.SIGKILL); time.sleep(60)
+        Path(m).touch()
+        os.kill(os.getppid(), signal.SIGKILL)
+        time.sleep(60)
     res = dict(id=job.id, config=job.config.model_dump() if job.config else None)
     try:
         from trex.train import train
@@ -80,7 +85,9 @@ def run_job(job)->dict:
             if tr['status'] != 'ok': return dict(res, status='failed', kind='nan', error=tr['error'], time_s=time.time()-t0)
             res['adapter'] = str(out/'adapter')
             if method != 'qlora': m = m.merge_and_unload()
-            m.eval(); tok.padding_side = 'left'; m.config.use_cache = True
+            m.eval()
+            tok.padding_side = 'left'
+            m.config.use_cache = True
         elif job.eval: m, tok = load_for_eval(job.model, job.init_adapter, method)
         res['generations'] = {}
         for split, path in job.eval.items():
@@ -94,6 +101,7 @@ def run_job(job)->dict:
         return dict(res, status='failed', kind=kind, error=f"{type(e).__name__}: {str(e)[:500]}", time_s=time.time()-t0,
                     traceback=traceback.format_exc()[-3000:])
 
+# %% ../nbs/14_runners.ipynb #3da78fa3
 def _exit_with(ppid:int, every:float=0.5):
     "Stop this process when its parent `ppid` is gone: a killed runner must not leave a trainer behind."
     def watch():
@@ -139,6 +147,7 @@ class Runner:
         return res
     def run_one(self, job, progress=True)->JobResult: raise NotImplementedError
 
+# %% ../nbs/14_runners.ipynb #bb4b4782
 class LocalRunner(Runner):
     "Run jobs one after another on this machine, each in a child process with a timeout."
     def __init__(self,
@@ -153,8 +162,6 @@ class LocalRunner(Runner):
     def __repr__(self): return f"LocalRunner(timeout_s={self.timeout_s}, resumes={self.resumes})"
 
 # %% ../nbs/14_runners.ipynb #b8de8676
-from fastcore.basics import patch
-
 def _env(threads=None, verbose:bool|None=None):
     "The children's environment: trex importable, tokenizers single-threaded, `threads` CPU threads; other libraries quiet (`verbose` False) or not (True)."
     import trex
@@ -165,43 +172,58 @@ def _env(threads=None, verbose:bool|None=None):
     if verbose is not None: env = child_env(verbose, env)
     return dict(env, PYTHONPATH=root + (os.pathsep + pp if pp else ''), TOKENIZERS_PARALLELISM='false', TREX_PARENT_PID=str(os.getpid()))
 
+# %% ../nbs/14_runners.ipynb #685a4a2c
 class _Tail:
     "Copies what a child writes to its log onto our stderr (verbose only)."
     def __init__(self, log, on): self.log,self.on,self.pos = log,on,log.stat().st_size if log.exists() else 0
     def copy(self):
         if not self.on or not self.log.exists(): return
-        with open(self.log, 'rb') as f: f.seek(self.pos); b = f.read(); self.pos = f.tell()
-        if b: sys.stderr.write(b.decode(errors='replace')); sys.stderr.flush()
+        with open(self.log, 'rb') as f:
+            f.seek(self.pos)
+            b = f.read()
+            self.pos = f.tell()
+        if b:
+            sys.stderr.write(b.decode(errors='replace'))
+            sys.stderr.flush()
 
+# %% ../nbs/14_runners.ipynb #9967a78f
 @patch(as_prop=True)
 def loud(self:LocalRunner)->bool|None:
     "Whether the children's libraries talk: `verbose`, else as the `quiet()` block in effect says (None: no block, the environment as it is)."
     return self.verbose if self.verbose is not None else {'quiet': False, 'verbose': True}.get(mode())
 
+# %% ../nbs/14_runners.ipynb #3d229fdf
 class Bar:
     "Our one progress bar per job: a tqdm bar over its training steps, fed from its `train_log.jsonl`."
     def __init__(self, job, on):
         self.log, self.pos, self.bar, self.on, self.desc = Path(job.out)/'train_log.jsonl', 0, None, on, job.id
     def update(self):
         if not self.on or not self.log.exists(): return
-        with open(self.log) as f: f.seek(self.pos); lines = f.readlines(); self.pos = f.tell()
+        with open(self.log) as f:
+            f.seek(self.pos)
+            lines = f.readlines()
+            self.pos = f.tell()
         for l in lines:
             try: r = json.loads(l)
             except ValueError: continue
             if r.get('event') == 'begin':
                 from tqdm.auto import tqdm
                 if self.bar is None: self.bar = tqdm(total=r['max_steps'], desc=self.desc, leave=True)
-                self.bar.n = r['step']; self.bar.refresh()
+                self.bar.n = r['step']
+                self.bar.refresh()
             elif self.bar is not None and 'loss' in r:
-                self.bar.n = r['step']; self.bar.set_postfix(loss=f"{r['loss']:.4g}")
+                self.bar.n = r['step']
+                self.bar.set_postfix(loss=f"{r['loss']:.4g}")
     def close(self):
         self.update()
         if self.bar is not None: self.bar.close()
 
+# %% ../nbs/14_runners.ipynb #6b2b7724
 @patch
 def _launch(self:LocalRunner, job:Job, progress:bool=True)->dict:
     "Run `job` in a child process; return the child's result, or why there is none."
-    out = Path(job.out); out.mkdir(parents=True, exist_ok=True)
+    out = Path(job.out)
+    out.mkdir(parents=True, exist_ok=True)
     (out/'child.json').unlink(missing_ok=True)
     (out/'job.json').write_text(job.model_dump_json(indent=1))
     bar, echo, t0 = Bar(job, progress), _Tail(out/'child.log', self.loud is True), time.time()
@@ -211,13 +233,19 @@ def _launch(self:LocalRunner, job:Job, progress:bool=True)->dict:
         try:
             while p.poll() is None:
                 if time.time() - t0 > self.timeout_s:
-                    os.killpg(p.pid, signal.SIGKILL); p.wait()
+                    os.killpg(p.pid, signal.SIGKILL)
+                    p.wait()
                     bar.close()
                     return dict(id=job.id, status='failed', kind='timeout', error=f"timeout: no result after {self.timeout_s:g} s; the process group was killed", time_s=time.time()-t0)
-                bar.update(); echo.copy(); time.sleep(self.poll_s)
+                bar.update()
+                echo.copy()
+                time.sleep(self.poll_s)
         except BaseException:  # an interrupted kernel takes its children with it
-            os.killpg(p.pid, signal.SIGKILL); p.wait(); raise
-    bar.close(); echo.copy()
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+            raise
+    bar.close()
+    echo.copy()
     if (out/'child.json').exists(): return json.loads((out/'child.json').read_text())
     tail = (out/'child.log').read_bytes()[-1500:].decode(errors='replace')
     if p.returncode < 0: return dict(id=job.id, status='failed', kind='killed', signal=-p.returncode, error=f"killed by signal {-p.returncode}", time_s=time.time()-t0)
@@ -233,12 +261,18 @@ def run_one(self:LocalRunner, job:Job, progress:bool=True)->JobResult:
         r = self._launch(job, progress)
         if r.get('kind') == 'oom' and job.config is not None:
             nxt = next_rung(job.config)
-            if nxt is None: r['error'] = f"out of memory at every rung of the ladder: {r.get('error')}"; break
+            if nxt is None:
+                r['error'] = f"out of memory at every rung of the ladder: {r.get('error')}"
+                break
             ladder.append(f"out of memory ({r.get('error', '')[:120]}); retry with {nxt[1]}")
-            shutil.rmtree(Path(job.out)/'checkpoints', ignore_errors=True); (Path(job.out)/'train_log.jsonl').unlink(missing_ok=True)
-            job = job.model_copy(update=dict(config=nxt[0])); continue
+            shutil.rmtree(Path(job.out)/'checkpoints', ignore_errors=True)
+            (Path(job.out)/'train_log.jsonl').unlink(missing_ok=True)
+            job = job.model_copy(update=dict(config=nxt[0]))
+            continue
         if r.get('kind') == 'killed' and resumes < self.resumes and job.data and (ck := last_checkpoint(job.out, check=False)):
-            resumes += 1; ladder.append(f"killed by signal {r.get('signal')}; resumed from {Path(ck).name}"); continue
+            resumes += 1
+            ladder.append(f"killed by signal {r.get('signal')}; resumed from {Path(ck).name}")
+            continue
         break
     keep = {k: v for k,v in r.items() if k in JobResult.model_fields and k not in ('ladder', 'time_s', 'config')}
     cuda = pick_method('auto') == 'qlora' or r.get('peak_gib') is not None
@@ -261,7 +295,8 @@ def _owner(adapter:str)->str:
 
 def job_notes(jobs:list)->list: # `Job`s
     "One line per silent fact of `jobs`: how they train and which adapter they start from."
-    tr = [validate(Job, j, 'job') for j in jobs]; tr = [j for j in tr if j.data and j.config]
+    tr = [validate(Job, j, 'job') for j in jobs]
+    tr = [j for j in tr if j.data and j.config]
     if not tr: return []
     warm = {}
     for j in tr:

@@ -38,6 +38,30 @@ CREATE INDEX nodes_parent ON nodes(parent);
 """,
 }
 
+# %% ../nbs/01_store.ipynb #a9ff7c8c
+def _connect(db):
+    c = sqlite3.connect(db, isolation_level=None, timeout=30, check_same_thread=False)
+    c.execute('PRAGMA journal_mode=WAL')
+    c.execute('PRAGMA foreign_keys=ON')
+    c.execute('PRAGMA synchronous=FULL')
+    c.execute('PRAGMA busy_timeout=30000')
+    return c
+
+def _connect_ro(db):
+    "A read-only connection (`mode=ro`); in a folder nobody may write, one that reads the file as it is (`immutable=1`)."
+    q = 'mode=ro' if os.access(Path(db).parent, os.W_OK) else 'mode=ro&immutable=1'   # WAL needs its -shm file, which a read-only folder cannot hold
+    c = sqlite3.connect(f"file:{Path(db).absolute()}?{q}", uri=True, isolation_level=None, timeout=30, check_same_thread=False)
+    c.execute('PRAGMA busy_timeout=30000')
+    return c
+
+def _writable(run_dir:Path)->bool:
+    "Whether this process may write in `run_dir` (and to its database, when there is one)."
+    db = RunDir(run_dir).db
+    return os.access(run_dir, os.W_OK | os.X_OK) and (not db.exists() or os.access(db, os.W_OK))
+
+def _ro_error(run_dir)->TrexError:
+    return TrexError(f"run_dir: {run_dir} is read-only (this process may not write there). Fix: view it with trex show {run_dir} (or Session.load), or copy it somewhere writable and continue the copy.")
+
 # %% ../nbs/01_store.ipynb #e49210b6
 class Store:
     "The SQLite database of one run directory."
@@ -71,56 +95,6 @@ def _check_existing(db:Path):
     if ver > SCHEMA_VERSION:
         raise TrexError(f"{db} was written by a newer trex (schema {ver}; this trex reads up to {SCHEMA_VERSION}). Fix: upgrade trex (pip install -U trex-ft) to open it.")
     return ver
-
-# %% ../nbs/01_store.ipynb #a9ff7c8c
-def _connect(db):
-    c = sqlite3.connect(db, isolation_level=None, timeout=30, check_same_thread=False)
-    c.execute('PRAGMA journal_mode=WAL')
-    c.execute('PRAGMA foreign_keys=ON')
-    c.execute('PRAGMA synchronous=FULL')
-    c.execute('PRAGMA busy_timeout=30000')
-    return c
-
-def _connect_ro(db):
-    "A read-only connection (`mode=ro`); in a folder nobody may write, one that reads the file as it is (`immutable=1`)."
-    q = 'mode=ro' if os.access(Path(db).parent, os.W_OK) else 'mode=ro&immutable=1'   # WAL needs its -shm file, which a read-only folder cannot hold
-    c = sqlite3.connect(f"file:{Path(db).absolute()}?{q}", uri=True, isolation_level=None, timeout=30, check_same_thread=False)
-    c.execute('PRAGMA busy_timeout=30000')
-    return c
-
-def _writable(run_dir:Path)->bool:
-    "Whether this process may write in `run_dir` (and to its database, when there is one)."
-    db = RunDir(run_dir).db
-    return os.access(run_dir, os.W_OK | os.X_OK) and (not db.exists() or os.access(db, os.W_OK))
-
-def _ro_error(run_dir)->TrexError:
-    return TrexError(f"run_dir: {run_dir} is read-only (this process may not write there). Fix: view it with trex show {run_dir} (or Session.load), or copy it somewhere writable and continue the copy.")
-
-# %% ../nbs/01_store.ipynb #7ae018f0
-@patch(cls_method=True)
-def open(cls:Store,
-         run_dir,               # the run directory; created if missing
-         create:bool=True,      # create a new database when there is none
-         readonly:bool=None):   # open for reading only (None: when the folder or database is not writable)
-    "Open (and create or migrate) the database of `run_dir`."
-    run_dir = Path(run_dir)
-    if run_dir.exists() and not run_dir.is_dir(): raise TrexError(f"run_dir: {run_dir} is a file. Fix: pass a directory (it is created if missing), or move the file away.")
-    db = RunDir(run_dir).db
-    try: ver = _check_existing(db) if db.exists() else None
-    except PermissionError: raise TrexError(f"run_dir: {db} cannot be read (permission denied). Fix: run as a user who may read it, or copy the run somewhere readable.") from None
-    if ver is None and not create: raise TrexError(f"run_dir: {run_dir} holds no trex run ({DB_NAME} missing). Fix: check the path, or create the run first (trex run / Session.create).")
-    if readonly is None: readonly = ver is not None and not _writable(run_dir)
-    if readonly:
-        if ver is None: raise TrexError(f"run_dir: {run_dir} holds no trex run to read ({DB_NAME} missing). Fix: check the path.")
-        if ver < SCHEMA_VERSION: raise TrexError(f"run_dir: {db} has the older schema {ver} and is read-only, so it cannot be upgraded. Fix: copy the run somewhere writable and open the copy.")
-        return cls(db, _connect_ro(db), readonly=True)
-    try: run_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as e: raise TrexError(f"run_dir: {run_dir} cannot be created ({e.strerror}). Fix: pick a folder you may write in.") from None
-    if not _writable(run_dir): raise _ro_error(run_dir)
-    st = cls(db, _connect(db))
-    if ver is None: st._create()
-    elif ver < SCHEMA_VERSION: st._migrate(ver)
-    return st
 
 # %% ../nbs/01_store.ipynb #fd12b626
 @contextmanager
@@ -164,6 +138,32 @@ def _migrate(self:Store, frm:int, to:int=SCHEMA_VERSION):
 
 @patch(as_prop=True)
 def version(self:Store)->int: return self.conn.execute('PRAGMA user_version').fetchone()[0]
+
+# %% ../nbs/01_store.ipynb #7ae018f0
+@patch(cls_method=True)
+def open(cls:Store,
+         run_dir,               # the run directory; created if missing
+         create:bool=True,      # create a new database when there is none
+         readonly:bool=None):   # open for reading only (None: when the folder or database is not writable)
+    "Open (and create or migrate) the database of `run_dir`."
+    run_dir = Path(run_dir)
+    if run_dir.exists() and not run_dir.is_dir(): raise TrexError(f"run_dir: {run_dir} is a file. Fix: pass a directory (it is created if missing), or move the file away.")
+    db = RunDir(run_dir).db
+    try: ver = _check_existing(db) if db.exists() else None
+    except PermissionError: raise TrexError(f"run_dir: {db} cannot be read (permission denied). Fix: run as a user who may read it, or copy the run somewhere readable.") from None
+    if ver is None and not create: raise TrexError(f"run_dir: {run_dir} holds no trex run ({DB_NAME} missing). Fix: check the path, or create the run first (trex run / Session.create).")
+    if readonly is None: readonly = ver is not None and not _writable(run_dir)
+    if readonly:
+        if ver is None: raise TrexError(f"run_dir: {run_dir} holds no trex run to read ({DB_NAME} missing). Fix: check the path.")
+        if ver < SCHEMA_VERSION: raise TrexError(f"run_dir: {db} has the older schema {ver} and is read-only, so it cannot be upgraded. Fix: copy the run somewhere writable and open the copy.")
+        return cls(db, _connect_ro(db), readonly=True)
+    try: run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e: raise TrexError(f"run_dir: {run_dir} cannot be created ({e.strerror}). Fix: pick a folder you may write in.") from None
+    if not _writable(run_dir): raise _ro_error(run_dir)
+    st = cls(db, _connect(db))
+    if ver is None: st._create()
+    elif ver < SCHEMA_VERSION: st._migrate(ver)
+    return st
 
 # %% ../nbs/01_store.ipynb #dd30985b
 @patch

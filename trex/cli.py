@@ -292,6 +292,7 @@ def _number(x)->int:
     if not str(x).isdigit() or int(x) < 1: raise TrexError(f"--edit: {x!r} is not an insight's number. Fix: --edit N TEXT, N as trex insights RUN_DIR lists it.")
     return int(x)
 
+# %% ../nbs/40_cli.ipynb #8037d0ea
 def cmd_push(a)->int:
     "`trex push`: a node's adapter, recipe and model card to the Hugging Face Hub (offline: the folder it would upload)."
     from trex.hub import push
@@ -299,6 +300,7 @@ def cmd_push(a)->int:
     t[a.node]                                                       # an unknown node: one line with the fix
     print(push(t, a.node, a.repo_id, private=not a.public, variant=a.variant, endpoint=a.endpoint)); return OK
 
+# %% ../nbs/40_cli.ipynb #be0fd163
 def cmd_insights(a)->int:
     "`trex insights`: list the run's insights, or add, edit or delete one (the Researcher reads them when it plans)."
     from trex.researcher import Researcher
@@ -310,6 +312,7 @@ def cmd_insights(a)->int:
         xs = edit_insights(r, add=a.add, edit=(_number(a.edit[0])-1, a.edit[1]) if a.edit else None, delete=a.delete-1 if a.delete else None)
     print(insights_text(xs)); return OK
 
+# %% ../nbs/40_cli.ipynb #6d8bdf2e
 def cmd_approve(a)->int:
     "`trex approve`: approve a plan waiting at the gate (the next `trex resume` runs it)."
     t = SearchTree.open(a.run_dir, create=False)
@@ -323,6 +326,7 @@ def cmd_prune(a)->int:
     with RunLock(a.run_dir).hold('trex prune'): print(f"pruned: {', '.join(SearchTree(t.store).prune(a.node))}")
     return OK
 
+# %% ../nbs/40_cli.ipynb #d782a320
 def cmd_export(a)->int:
     "`trex export`: a node (default: the best trained one) as a standalone script or a trainer config."
     t = SearchTree(Store.open(a.run_dir, create=False, readonly=True))
@@ -417,6 +421,7 @@ def _demo_parser(sp):
     _train_args(p, '; defaults per model: ' + '; '.join(f"{m}: {', '.join(f'{k}={v}' for k,v in d.items())}" for m,d in DEMO.items()))
     p.set_defaults(fn=cmd_demo)
 
+# %% ../nbs/40_cli.ipynb #97bfa270
 def _run_parser(sp):
     p = sp.add_parser('run', help='start a run and step it until the budget or a gate stops it', formatter_class=RAW, epilog=EPILOG,
         description="Start a new run in RUN_DIR (which must not hold one) and step it: evaluate the base model, then select a\n"
@@ -441,6 +446,7 @@ def _run_parser(sp):
     _budget_args(p, rounds=5); _train_args(p); _steps_args(p); _people_args(p)
     p.set_defaults(fn=cmd_run)
 
+# %% ../nbs/40_cli.ipynb #d3cc8873
 def _resume_parser(sp):
     p = sp.add_parser('resume', help='continue a run (raising its budget if asked)', formatter_class=RAW, epilog=EPILOG,
         description="Load the run in RUN_DIR and go on where it stopped: a node interrupted while training resumes from its\n"
@@ -453,13 +459,15 @@ def _resume_parser(sp):
     p.set_defaults(fn=cmd_resume)
 
 # %% ../nbs/40_cli.ipynb #421c4861
-def _small_parsers(sp):
+def _show_parser(sp):
     p = sp.add_parser('show', help='the tree as text (or JSON)', formatter_class=RAW, epilog=EPILOG,
         description="Print the tree of the run in RUN_DIR with its settings, spend, best node and waiting plans. Writes nothing.\n\n"
                     "examples:\n  trex show runs/demo\n  trex show runs/demo --json | jq .best")
     p.add_argument('run_dir', help='a run directory'); p.add_argument('--json', action='store_true', help='machine-readable output')
     p.add_argument('--html', nargs='?', const=True, metavar='FILE', help='also write the tree as a standalone HTML page (default: RUN_DIR/tree.html), the figure of the notebook')
     p.set_defaults(fn=cmd_show)
+
+def _insights_parser(sp):
     p = sp.add_parser('insights', help="list the run's insights, or add, edit or delete one", formatter_class=RAW, epilog=EPILOG,
         description="The insights the Researcher distilled from the experiments (and the ones you wrote): listed with their\n"
                     "numbers, or changed one at a time. The Researcher reads them when it plans the next node; one you delete is\n"
@@ -472,6 +480,9 @@ def _small_parsers(sp):
     x.add_argument('--edit', nargs=2, metavar=('N', 'TEXT'), help='replace insight N (as listed) by TEXT')
     x.add_argument('--delete', type=_num(int, 1), metavar='N', help='delete insight N (as listed)')
     p.set_defaults(fn=cmd_insights)
+
+# %% ../nbs/40_cli.ipynb #a3f81cc5
+def _push_parser(sp):
     p = sp.add_parser('push', help="a node's adapter, recipe and model card to the Hugging Face Hub", formatter_class=RAW, epilog=EPILOG,
         description="Upload NODE's adapter, its recipe (recipe.py, recipe.json) and a model card to the Hub repository REPO_ID\n"
                     "(created private unless --public). The token comes from HF_TOKEN or `hf auth login`, never from a flag.\n"
@@ -483,6 +494,8 @@ def _small_parsers(sp):
     p.add_argument('--variant', help="the node's variant (default: its best)")
     p.add_argument('--endpoint', metavar='URL', help='another Hub endpoint (default: huggingface_hub\'s)')
     p.set_defaults(fn=cmd_push)
+
+def _export_parser(sp):
     p = sp.add_parser('export', help="a node's recipe as a standalone script (or a trainer config)", formatter_class=RAW, epilog=EPILOG,
         description="Write NODE (default: the best trained node) as a standalone script that rebuilds its data, trains with the\n"
                     "same config and seed and evaluates it (recipe.json beside it); with --format, also a LLaMA-Factory or Axolotl\n"
@@ -494,6 +507,9 @@ def _small_parsers(sp):
     p.add_argument('--variant', help="the node's variant (default: its best)")
     p.add_argument('--overwrite', action='store_true', help='replace files that exist')
     p.set_defaults(fn=cmd_export)
+
+# %% ../nbs/40_cli.ipynb #6d167666
+def _gate_parsers(sp):
     for name, fn, what in (('approve', cmd_approve, 'approve a plan waiting at the gate; trex resume then runs it'),
                            ('prune', cmd_prune, 'prune a node and its subtree out of the search')):
         p = sp.add_parser(name, help=what, formatter_class=RAW, epilog=EPILOG,
@@ -501,6 +517,15 @@ def _small_parsers(sp):
         p.add_argument('run_dir', help='a run directory'); p.add_argument('node', help='a node id (see trex show)')
         p.set_defaults(fn=fn)
 
+def _small_parsers(sp):
+    "The commands that look at or change a run: show, insights, push, export, approve and prune."
+    _show_parser(sp)
+    _insights_parser(sp)
+    _push_parser(sp)
+    _export_parser(sp)
+    _gate_parsers(sp)
+
+# %% ../nbs/40_cli.ipynb #9573aa3d
 def parser()->argparse.ArgumentParser:
     "The argument parser of the `trex` command."
     p = _Parser(prog='trex', formatter_class=RAW, epilog=EPILOG,

@@ -762,6 +762,20 @@ def _call(fns:dict, name, args):
     except Exception as e: return f"Error: {type(e).__name__}: {e}",True
     return (r if isinstance(r, str) else json.dumps(r, default=str)),False
 
+# %% ../nbs/05_llm.ipynb #26eaa411
+@patch
+def _tools_turn(self:AnthropicClient, msgs, sp, defs, maxtok, node, **kw):
+    "One request with tools: (the calls as (id, name, input), the text, the message)."
+    ts = [*defs[:-1], {**defs[-1], 'cache_control': EPH}] if self.cache and defs else defs
+    m = self._send(msgs, self._sys(sp), ts, maxtok, 'toolloop', node, **kw)
+    return [(b.id, b.name, b.input) for b in m.content if b.type=='tool_use'],_text(m),m
+
+@patch
+def _tool_msgs(self:AnthropicClient, m, res):
+    "The assistant turn and the user turn with one `tool_result` per call."
+    return [dict(role='assistant', content=[b.to_dict(mode='json', exclude_none=True) for b in m.content]),
+            dict(role='user', content=[dict(type='tool_result', tool_use_id=c[0], content=r, is_error=e) for c,r,e in res])]
+
 # %% ../nbs/05_llm.ipynb #d89d16bf
 @patch
 def toolloop(self:LLM,
@@ -783,20 +797,6 @@ def toolloop(self:LLM,
     self._answer(text, u0, 'toolloop')
     self.last.msgs = msgs + [dict(role='assistant', content=text)]
     return text
-
-# %% ../nbs/05_llm.ipynb #26eaa411
-@patch
-def _tools_turn(self:AnthropicClient, msgs, sp, defs, maxtok, node, **kw):
-    "One request with tools: (the calls as (id, name, input), the text, the message)."
-    ts = [*defs[:-1], {**defs[-1], 'cache_control': EPH}] if self.cache and defs else defs
-    m = self._send(msgs, self._sys(sp), ts, maxtok, 'toolloop', node, **kw)
-    return [(b.id, b.name, b.input) for b in m.content if b.type=='tool_use'],_text(m),m
-
-@patch
-def _tool_msgs(self:AnthropicClient, m, res):
-    "The assistant turn and the user turn with one `tool_result` per call."
-    return [dict(role='assistant', content=[b.to_dict(mode='json', exclude_none=True) for b in m.content]),
-            dict(role='user', content=[dict(type='tool_result', tool_use_id=c[0], content=r, is_error=e) for c,r,e in res])]
 
 # %% ../nbs/05_llm.ipynb #3a8c4144
 @patch

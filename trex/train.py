@@ -154,14 +154,17 @@ def last_checkpoint(out, check:bool=True)->str|None:
     d = Path(out)/'checkpoints'
     cks = sorted(d.glob('checkpoint-*'), key=lambda p: int(p.name.split('-')[1])) if d.exists() else []
     while cks and check and not checkpoint_ok(cks[-1]):
-        bad = cks.pop(); bad.rename(bad.with_name('bad-' + bad.name))
+        bad = cks.pop()
+        bad.rename(bad.with_name('bad-' + bad.name))
     return str(cks[-1]) if cks else None
 
+# %% ../nbs/12_train.ipynb #b65d8494
 def read_log(out)->list:
     "The records of `out/train_log.jsonl`."
     p = Path(out)/'train_log.jsonl'
     return [json.loads(l) for l in p.read_text().splitlines() if l.strip()] if p.exists() else []
 
+# %% ../nbs/12_train.ipynb #a9e3b5d2
 def train_kwargs(cfg:TrainConfig,  # the variant's config
                  out,              # the run's folder (checkpoints go to out/checkpoints)
                  n_rows:int,       # training sequences per epoch (GRPO: prompts x num_generations)
@@ -184,7 +187,6 @@ def train_kwargs(cfg:TrainConfig,  # the variant's config
     if 'activation_checkpointing' in transformers.TrainingArguments.__dataclass_fields__: kw['activation_checkpointing'] = cfg.gradient_checkpointing
     else: kw['gradient_checkpointing'] = cfg.gradient_checkpointing
     return kw
-
 
 # %% ../nbs/12_train.ipynb #86589238
 def runtime(m,                  # the model that trained (a peft model or a plain one)
@@ -227,6 +229,29 @@ def _trainer(cfg, m, tok, tr, ev, args, cbs, data, cuda):
             transformers.DataCollatorForSeq2Seq(tok, padding=True, label_pad_token_id=-100, pad_to_multiple_of=8 if cuda else None))
     return transformers.Trainer(model=m, args=args, train_dataset=tr, eval_dataset=ev, data_collator=coll, callbacks=cbs)
 
+# %% ../nbs/12_train.ipynb #a7f879ea
+def _callbacks(cfg:TrainConfig, out, faults=None)->tuple:
+    "The run's callbacks (the log, the faults, the guard) and its guard."
+    guard = make_guard(None if cfg.objective == 'grpo' else 20., weights=cfg.objective == 'grpo')
+    return [make_log_callback(out/'train_log.jsonl')] + ([make_faults(faults, out)] if faults else []) + [guard], guard
+
+def _result(trainer, guard, m, args, cfg, method, ck, tr, dropped, t0, out, cuda)->dict:
+    "What a finished run reports: status, loss and reward curves, steps, tokens, seconds, memory, runtime."
+    torch = need('torch')[0]
+    st, log = trainer.state, read_log(out)
+    return dict(status='failed' if guard.reason else 'ok', error=guard.reason, method=method, objective=cfg.objective, steps=st.global_step,
+                max_steps=st.max_steps, resumed_from=int(Path(ck).name.split('-')[1]) if ck else None, rows=len(tr), dropped_rows=dropped,
+                tokens=int(st.num_input_tokens_seen), train_s=round(time.time()-t0, 2), loss_curve=_curve(log, 'loss'),
+                eval_loss_curve=_curve(log, 'eval_loss'), reward_curve=_curve(log, 'reward'),
+                peak_gib=round(torch.cuda.max_memory_allocated()/2**30, 2) if cuda else None, runtime=runtime(m, args, method, cfg))
+
+def _curve(log, k):
+    "[(step, value)] of `k` in the log, the last value per step (a resumed run repeats steps)."
+    d = {}
+    for r in log:
+        if k in r and r[k] is not None: d[r['step']] = r[k]
+    return sorted(d.items())
+
 # %% ../nbs/12_train.ipynb #3f7e2b90
 def train(model,                    # model folder or hub id
           data,                     # a built data set (folder of a DatasetDict with `train`, maybe `dev`)
@@ -250,28 +275,16 @@ def train(model,                    # model folder or hub id
     transformers.set_seed(cfg.seed)   # the adapter's initial weights too: the same variant and seed give the same run
     m = lora_model(load_model(model, method, cfg.gradient_checkpointing), cfg, init_adapter)
     if cfg.gradient_checkpointing: m.enable_input_require_grads()
-    guard = make_guard(None if cfg.objective == 'grpo' else 20., weights=cfg.objective == 'grpo')
-    cbs = [make_log_callback(out/'train_log.jsonl')] + ([make_faults(faults, out)] if faults else []) + [guard]
+    cbs, guard = _callbacks(cfg, out, faults)
     n, ck = len(tr)*(cfg.num_generations if cfg.objective == 'grpo' else 1), last_checkpoint(out)
     with tracking(**(track or {})) as tk:   # the trackers' callbacks are made with the trainer, in their environment
         args = trainer_args(cfg, dict(train_kwargs(cfg, out, n, save_every, ev is not None, cuda), **tk))
         trainer = _trainer(cfg, m, tok, tr, ev, args, cbs, data, cuda)
         trainer.remove_callback(transformers.PrinterCallback)  # the log file is the progress channel
-        # resuming loads optimizer/scheduler/RNG state with weights_only=True, from checkpoints this run's own child wrote
-        trainer.train(resume_from_checkpoint=ck)
+        trainer.train(resume_from_checkpoint=ck)   # optimizer/scheduler/RNG state: weights_only=True, this run's own checkpoints
     if 'ref' in getattr(m, 'peft_config', {}): m.delete_adapter('ref')   # TRL's frozen copy of the starting adapter
-    st, log = trainer.state, read_log(out)
-    res = dict(status='failed' if guard.reason else 'ok', error=guard.reason, method=method, objective=cfg.objective, steps=st.global_step,
-               max_steps=st.max_steps, resumed_from=int(Path(ck).name.split('-')[1]) if ck else None, rows=len(tr), dropped_rows=dropped,
-               tokens=int(st.num_input_tokens_seen), train_s=round(time.time()-t0, 2), loss_curve=_curve(log, 'loss'),
-               eval_loss_curve=_curve(log, 'eval_loss'), reward_curve=_curve(log, 'reward'),
-               peak_gib=round(torch.cuda.max_memory_allocated()/2**30, 2) if cuda else None, runtime=runtime(m, args, method, cfg))
-    if not guard.reason: m.save_pretrained(str(out/'adapter')); res['adapter'] = 'adapter'
+    res = _result(trainer, guard, m, args, cfg, method, ck, tr, dropped, t0, out, cuda)
+    if not guard.reason:
+        m.save_pretrained(str(out/'adapter'))
+        res['adapter'] = 'adapter'
     return (res, m, tok) if return_model else res
-
-def _curve(log, k):
-    "[(step, value)] of `k` in the log, the last value per step (a resumed run repeats steps)."
-    d = {}
-    for r in log:
-        if k in r and r[k] is not None: d[r['step']] = r[k]
-    return sorted(d.items())

@@ -133,20 +133,7 @@ def test_approve_in_the_browser(lab):
         ctx = pw.chromium.launch_persistent_context(str(work.parent/'profile'), executable_path=shutil.which('chromium'), headless=True,
                                                     args=ARGS, viewport=dict(width=1400, height=1000))
         try:
-            page = ctx.new_page()
-            page.goto(f'{base}/lab/tree/{NB.name}?reset&token={tok}')
-            page.wait_for_function(_KERNEL, timeout=60_000)
-            page.evaluate(_READY)                             # without this, Run All on a fresh server may do nothing
-            times['kernel ready'] = time.time()-t0
-            for _ in range(3):                                # Run All; again if no cell starts within 20 s
-                page.evaluate('() => { window.jupyterapp.commands.execute("notebook:run-all-cells"); }')
-                try: _wait(lambda: (lambda s: s['busy'] or any(s['counts']))(page.evaluate(_STATE)), 'the first cell to run', 20); break
-                except pytest.fail.Exception: continue
-            def done():
-                s = page.evaluate(_STATE)
-                if s['error']: pytest.fail(f"a tutorial cell failed in the browser:\n{s['error'][-3000:]}")
-                return s['kernel'] == 'idle' and not s['busy'] and all(c is not None for c in s['counts'])
-            _wait(done, 'Run All to finish', 400)
+            page = _open(ctx, base, tok, NB.name, 400, times, t0)
             times['run all'] = time.time()-t0
             panel = page.locator('.trex-panel')
             panel.locator('text=n2 waits at the gate').wait_for(timeout=30_000)
@@ -182,13 +169,14 @@ _TRACES = """() => {
     points: [...tr.querySelectorAll('path.point')].map(p => ({d: p.getAttribute('d') || '', fill: p.style.fill, opacity: p.style.fillOpacity, stroke: p.style.stroke}))}));
 }"""
 
-def _open(ctx, base, tok, name):
-    "Open notebook `name`, run all its cells and wait until they finished without an error."
+def _open(ctx, base, tok, name, limit:int=120, times:dict=None, t0:float=None):
+    "Open notebook `name`, run all its cells and wait (`limit` s) until they finished without an error; `times` gets when the kernel was ready."
     page = ctx.new_page()
     page.goto(f'{base}/lab/tree/{name}?reset&token={tok}')
     page.wait_for_function(_KERNEL, timeout=60_000)
-    page.evaluate(_READY)
-    for _ in range(3):
+    page.evaluate(_READY)                             # without this, Run All on a fresh server may do nothing
+    if times is not None: times['kernel ready'] = time.time()-t0
+    for _ in range(3):                                # Run All; again if no cell starts within 20 s
         page.evaluate('() => { window.jupyterapp.commands.execute("notebook:run-all-cells"); }')
         try: _wait(lambda: (lambda s: s['busy'] or any(s['counts']))(page.evaluate(_STATE)), 'the first cell to run', 20); break
         except pytest.fail.Exception: continue
@@ -196,7 +184,7 @@ def _open(ctx, base, tok, name):
         s = page.evaluate(_STATE)
         if s['error']: pytest.fail(f"a cell of {name} failed in the browser:\n{s['error'][-3000:]}")
         return s['kernel'] == 'idle' and not s['busy'] and all(c is not None for c in s['counts'])
-    _wait(done, f'{name} to run', 120)
+    _wait(done, f'{name} to run', limit)
     return page
 
 def test_tree_in_the_browser(lab):

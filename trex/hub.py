@@ -38,7 +38,7 @@ def _score(m)->str:
     return f"{m['name']} = {m['value']:.4f}{ci} (n = {m['n']})"
 
 # %% ../nbs/35_hub.ipynb #e367b3b3
-_CARD = """
+_CARD_FACTS = """
 # {name}
 
 A {method} adapter of `{model}` trained by trex (`pip install {dist}`) for the FT-Bench task `{task}`.
@@ -67,7 +67,10 @@ A {method} adapter of `{model}` trained by trex (`pip install {dist}`) for the F
 {config}
 ```
 
-## Use it
+"""
+
+# %% ../nbs/35_hub.ipynb #fbcc457d
+_CARD = _CARD_FACTS + """## Use it
 
 ```python
 from peft import PeftModel

@@ -28,6 +28,7 @@ def read_results(path)->list:
         task(r['task'])
     return rows
 
+# %% ../nbs/ftbench_nbs/04_cli.ipynb #2fbef956
 def _key(r): return (r['task'], r.get('subset'), r.get('split'), r.get('model'))
 
 def _fill(r, bases=None)->dict:
@@ -39,6 +40,7 @@ def _fill(r, bases=None)->dict:
     sysname = None if 'model' not in r else short(r['model'], 1) + (f"+{short(r['adapter'], 2)}" if r.get('adapter') else '') + (f"@{r['split']}" if r.get('split') else '')
     return dict(task=t.name, system=sysname, metric=r.get('metric', t.primary_metric), base=base, tuned=r['tuned'], ci=r.get('ci'), ref=ref, G=gain(r['tuned'], base, ref, r.get('min_gap', 0.01)))
 
+# %% ../nbs/ftbench_nbs/04_cli.ipynb #c021d77e
 def _f(v): return 'n/a' if v is None else f"{v:.3f}"
 def _ci(c): return '' if not c else f"[{c[0]:.3f}, {c[1]:.3f}]"
 def _g(v): return 'n/a' if v is None else f"{v * 100:+.0f}%"
@@ -90,7 +92,8 @@ def _add_conform(sp):
 
 # %% ../nbs/ftbench_nbs/04_cli.ipynb #f1772dfe
 RUN_HELP = """Score a causal LM (a local folder or hub id), with or without a LoRA adapter, on one split of a task; print the
-metric with its 95% interval (Wilson for accuracies, percentile bootstrap otherwise) and append a results row to --out.
+metric with its 95% interval (the task's `interval`: Wilson for exact-match accuracy, as sst2 and mini_sentiment score,
+percentile bootstrap otherwise) and append a results row to --out.
 
 examples:
   ftbench run sst2 --model HuggingFaceTB/SmolLM2-135M-Instruct --split test --limit 200

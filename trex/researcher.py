@@ -181,10 +181,12 @@ CAUSES = {
 }
 
 def _skel(s):
-    out = ''.join('[A-Z]' if c.isupper() else '[a-z]' if c.islower() else r'\d' if c.isdigit() else re.escape(c) for c in s)
+    cls = lambda c: '[A-Z]' if c.isupper() else '[a-z]' if c.islower() else r'\d' if c.isdigit() else re.escape(c)
+    out = ''.join(cls(c) for c in s)
     for c in ('[A-Z]', '[a-z]', r'\d'): out = re.sub(f"(?:{re.escape(c)}){{2,}}", lambda m, c=c: c+'+', out)
     return '^' + out + '$'
 
+# %% ../nbs/21_researcher.ipynb #61dd6479
 def induce_format(refs:list)->dict|None:
     "The answer format shared by the references: labels, a character shape, or a line template."
     refs = [str(r).strip() for r in refs if str(r).strip()]
@@ -194,9 +196,11 @@ def induce_format(refs:list)->dict|None:
         return dict(kind='labels', values=vals, regex='^(?:' + '|'.join(map(re.escape, vals)) + ')$')
     if len(sk := {_skel(r) for r in refs}) == 1: return dict(kind='shape', regex=sk.pop())
     heads = {tuple(re.findall(r'^([A-Z][A-Za-z ]{0,20}):', r, re.M)) for r in refs}
-    if len(heads)==1 and (h := heads.pop()): return dict(kind='template', regex='^' + r'\n'.join(f"{re.escape(x)}: .+" for x in h) + '$')
+    if len(heads)==1 and (h := heads.pop()):
+        return dict(kind='template', regex='^' + r'\n'.join(f"{re.escape(x)}: .+" for x in h) + '$')
     return None
 
+# %% ../nbs/21_researcher.ipynb #9034c617
 def answer_format(task)->dict|None:
     "The task's answer format: induced from its validation references, else the task's own `format_ok` check."
     fmt = induce_format([task.reference(r) for r in task.load('validation')])
@@ -257,19 +261,26 @@ def fit_causes(results:list)->list:
 
 # %% ../nbs/21_researcher.ipynb #c6fa45bb
 def _words(s): return re.findall(r'[a-z0-9]+', str(s).lower())
+
 def _tri(s):
-    w = _words(s); return {' '.join(w[i:i+3]) for i in range(max(1, len(w)-2))}
+    w = _words(s)
+    return {' '.join(w[i:i+3]) for i in range(max(1, len(w)-2))}
 
 def target_column(task, row)->str|None:
     "The column of `row` that holds the training target."
-    t,f = str(task.target(row)),getattr(task, 'target_field', None)   # a task may name the column its target is written from
+    t,f = str(task.target(row)),getattr(task, 'target_field', None)   # a task may name its target's column
     return next((k for k,v in row.items() if str(v)==t), f if f in row else None)
 
+# %% ../nbs/21_researcher.ipynb #e7bffd6f
 def _nb(rows):
     "A multinomial naive Bayes over words, fit on (text, label) pairs: returns text -> label."
     cnt,tot,pri,V = {},Counter(),Counter(l for _,l in rows),set()
     for t,l in rows:
-        c = cnt.setdefault(l, Counter()); ws = _words(t); c.update(ws); tot[l] += len(ws); V.update(ws)
+        c = cnt.setdefault(l, Counter())
+        ws = _words(t)
+        c.update(ws)
+        tot[l] += len(ws)
+        V.update(ws)
     def f(t):
         sc = {l: math.log(pri[l]) + sum(math.log((cnt[l][w]+1)/(tot[l]+len(V))) for w in _words(t)) for l in pri}
         return max(sc, key=sc.get)
@@ -280,10 +291,11 @@ def _overlap(inp, tgt):
     tw = [w for w in _words(tgt) if len(w) > 3]
     return sum(w in set(_words(inp)) for w in tw)/len(tw) if tw else 1.
 
+# %% ../nbs/21_researcher.ipynb #8b6df501
 def _nn_disagree(task, rows, val, inp, close=0.8, least=5)->float:
-    "Share of validation items whose nearest row of `rows` (by the inputs' distinctive words) has another answer; 0 with under `least` close pairs."
+    "Share of validation items whose nearest row of `rows` (by distinctive words) answers otherwise; 0 under `least` pairs."
     df = Counter(w for r in val for w in set(_words(inp(r))))
-    dist = lambda r: {w for w in _words(inp(r)) if df[w] < 0.3*len(val)}    # words of under 30% of the items: not the template's
+    dist = lambda r: {w for w in _words(inp(r)) if df[w] < 0.3*len(val)}    # words of under 30% of the items
     rs,pairs = [(dist(r), r) for r in rows],[]
     for v in val:
         if not (dv := dist(v)): continue
@@ -291,9 +303,23 @@ def _nn_disagree(task, rows, val, inp, close=0.8, least=5)->float:
         if j >= close: pairs.append(task.extract(task.target(nb)) != task.reference(v))
     return sum(pairs)/len(pairs) if len(pairs) >= least else 0.
 
+# do a source's targets fit their inputs? labels: a word classifier fit on the source, scored on the validation
+# rows (below chance: the labels are mostly wrong); text: how much of the target the input supports, against
+# the validation rows' own level, and, where an item's input has near neighbours in the source (an ordering task:
+# the same four events, shuffled), whether the neighbours' answers agree with the item's (a source of shuffled
+# orders writes every word of its input, so only the neighbours show it)
+def _mismatched(task, ok:list, val:list, inp, labels:bool, lvl:float)->float:
+    "The share of the rows `ok` whose targets do not fit their inputs (`lvl`: the validation rows' own overlap)."
+    if labels:
+        clf = _nb([(inp(r), str(task.target(r))) for r in ok]) if ok else None
+        return sum(clf(inp(r)) != str(task.reference(r)) for r in val)/len(val) if clf else 0.
+    low = sum(_overlap(inp(r), task.target(r)) < 0.5*lvl for r in ok)/max(len(ok), 1) if lvl > 0.2 else 0.
+    return max(low, _nn_disagree(task, ok, val, inp))
+
+# %% ../nbs/21_researcher.ipynb #e7352af2
 _profiles = {}
 def profile_sources(task)->dict:
-    "Per training source: rows, and the shares of off-format targets, duplicates, near-copies of validation items, off-topic rows and targets that disagree with their inputs."
+    "Per training source: rows, and the shares of off-format, duplicate, contaminated, off-topic and mismatched rows."
     key = (getattr(task, 'name', id(task)), getattr(task, 'seed', None))
     if key in _profiles: return _profiles[key]
     if not hasattr(task, 'sources'): return {}
@@ -301,26 +327,19 @@ def profile_sources(task)->dict:
     fmt = answer_format(task)
     inp = lambda r: ' '.join(str(o) for o in task.text_fields(r) if str(o) != str(task.target(r)))
     held,vocab,out = [_tri(inp(r)) for r in val],{w for r in val for w in _words(inp(r))},{}
-    # do a source's targets fit their inputs? labels: a word classifier fit on the source, scored on the validation
-    # rows (below chance: the labels are mostly wrong); text: how much of the target the input supports, against
-    # the validation rows' own level, and, where an item's input has near neighbours in the source (an ordering task:
-    # the same four events, shuffled), whether the neighbours' answers agree with the item's (a source of shuffled
-    # orders writes every word of its input, so only the neighbours show it)
     labels = fmt is not None and fmt['kind']=='labels'
     lvl = sum(_overlap(inp(r), task.reference(r)) for r in val)/len(val)
     for name,ds in task.sources().items():
-        rows = ds.to_list(); n = max(len(rows), 1)
+        rows = ds.to_list()
+        n = max(len(rows), 1)
         keys = [' '.join(_words(task.prompt(r))) for r in rows]
         near = sum(any(len(h & (g:=_tri(inp(r)))) >= 0.9*len(h) for h in held) for r in rows)
         off = sum(len(set(_words(inp(r))) & vocab) < 0.5*max(len(set(_words(inp(r)))), 1) for r in rows)
         bad = sum(bool(fmt) and not fits(fmt, task.target(r)) for r in rows)
         ok = [r for r in rows if not fmt or fits(fmt, task.target(r))]
-        if labels:
-            clf = _nb([(inp(r), str(task.target(r))) for r in ok]) if ok else None
-            mis = sum(clf(inp(r)) != str(task.reference(r)) for r in val)/len(val) if clf else 0.
-        else: mis = max(sum(_overlap(inp(r), task.target(r)) < 0.5*lvl for r in ok)/max(len(ok), 1) if lvl > 0.2 else 0., _nn_disagree(task, ok, val, inp))
-        out[name] = dict(rows=len(rows), off_format=round(bad/n, 3), duplicates=round(1-len(set(keys))/n, 3), contaminated=round(near/n, 3),
-                         off_topic=round(off/n, 3), mismatched=round(mis, 3))
+        mis = _mismatched(task, ok, val, inp, labels, lvl)
+        out[name] = dict(rows=len(rows), off_format=round(bad/n, 3), duplicates=round(1-len(set(keys))/n, 3),
+                         contaminated=round(near/n, 3), off_topic=round(off/n, 3), mismatched=round(mis, 3))
     _profiles[key] = out
     return out
 
@@ -359,8 +378,10 @@ the model, the hardware, the measured time per step, the budget left and the lim
 states. You never see the test split. Answer only by calling the tool you are given, with input that \
 matches its schema."""
 
-PROMPTS = {
- 'analyse': dict(schema=TaskSpec, tool='task_spec', maxtok=2000, text="""\
+# %% ../nbs/21_researcher.ipynb #6552de3a
+PROMPTS = {}   # name -> dict(schema: the record to fill, tool: its tool name, maxtok: the output budget, text)
+
+PROMPTS['analyse'] = dict(schema=TaskSpec, tool='task_spec', maxtok=2000, text="""\
 Turn this requirement into a task specification.
 
 Requirement: {requirement}
@@ -374,9 +395,10 @@ Training sources available (name: rows; problems a quick profile found):
 {setting}Give the capability in one sentence, the primary metric, the data available (one line per split or \
 source, noting any quality problems you can guess), the constraints (the model, hardware, budget and \
 limits of the session where they are given above, and any the requirement states), what success looks \
-like in numbers, and 1 to 4 short keyword queries to search papers and datasets with."""),
+like in numbers, and 1 to 4 short keyword queries to search papers and datasets with.""")
 
- 'research': dict(schema=Picks, tool='research_picks', maxtok=2000, text="""\
+# %% ../nbs/21_researcher.ipynb #41e0359d
+PROMPTS['research'] = dict(schema=Picks, tool='research_picks', maxtok=2000, text="""\
 Task: {capability} (metric: {metric}).
 
 Search results. Papers (arXiv):
@@ -386,9 +408,10 @@ Datasets (Hugging Face Hub):
 {datasets}
 
 Keep the papers and datasets that would help this fine-tuning task, by id, each with one sentence \
-on why it fits and how to use it. Leave out what does not fit. Add a short note on how to use them."""),
+on why it fits and how to use it. Leave out what does not fit. Add a short note on how to use them.""")
 
- 'plan': dict(schema=Plan, tool='plan', maxtok=4000, text="""\
+# %% ../nbs/21_researcher.ipynb #2a2e3f81
+_PLAN_CONTEXT = """\
 Plan the next experiment: a child of node {nid}.
 
 Task: {capability}. Metric: {metric} ({direction_of_metric} is better). Success: {success}
@@ -407,6 +430,10 @@ Bad cases of {nid} ({cases_from}):
 Research:
 {research}
 
+"""
+
+# %% ../nbs/21_researcher.ipynb #02d3228c
+PROMPTS['plan'] = dict(schema=Plan, tool='plan', maxtok=4000, text=_PLAN_CONTEXT + """\
 Work coarse to fine. First pick a direction, one of: {directions}. Then make it concrete:
 - goal: what this experiment tests, in one sentence; rationale: why, citing the memory, a diagnosis or a bad case;
 - recipe: a list of data operator steps that the Executor runs in order. Start with a source or mix. \
@@ -429,9 +456,10 @@ each about the measured time per step (more with a larger micro_batch, max_lengt
 variants must fit the budget left and the training limits.
 
 Do not repeat a plan that was tried from node {nid} already:
-{siblings}"""),
+{siblings}""")
 
- 'diagnose': dict(schema=Report, tool='report', maxtok=4000, text="""\
+# %% ../nbs/21_researcher.ipynb #13127430
+PROMPTS['diagnose'] = dict(schema=Report, tool='report', maxtok=4000, text="""\
 Diagnose node {nid}: {plan}.
 Recipe: {recipe}
 Success looks like: {success}
@@ -448,9 +476,10 @@ Training curves and data: {fit}
 
 Write the report: a one-sentence summary; the bad cases grouped by attributed cause (use these \
 names where they fit: {causes}), with counts, two or three short examples each and a fix; a comparison \
-with the parent (what changed and what it did to the metric); and conclusions that the next plan can act on."""),
+with the parent (what changed and what it did to the metric); and conclusions that the next plan can act on.""")
 
- 'distil': dict(schema=Insights, tool='insights', maxtok=2000, text="""\
+# %% ../nbs/21_researcher.ipynb #458f9bac
+PROMPTS['distil'] = dict(schema=Insights, tool='insights', maxtok=2000, text="""\
 Distil what the experiments so far teach, as up to 8 short, general insights (one sentence each), each \
 with the ids of the nodes that support it.
 
@@ -464,13 +493,12 @@ The current insights, as the user left them (keep those still true, reword or dr
 {insights}
 
 Insights the user deleted (do not bring them back):
-{removed}"""),
-}
+{removed}""")
 
+# %% ../nbs/21_researcher.ipynb #fa76165b
 def render(name:str, **kw)->str:
     "The user prompt `name` with its placeholders filled."
     return PROMPTS[name]['text'].format(**kw)
-
 
 # %% ../nbs/21_researcher.ipynb #f2632e19
 class Researcher:
@@ -639,24 +667,30 @@ def seen_keys(tree, nid)->dict:
     "Plan keys that a new child of `nid` must not repeat: its siblings-to-be, `nid` itself and `nid`'s ancestors."
     return {plan_key(o.plan): o.id for o in tree.path(nid) + tree.children(nid) if o.plan.variants}
 
+# %% ../nbs/21_researcher.ipynb #51028824
 @patch
 def _research_text(self:Researcher)->str:
     r = self._get('research')
     if not r: return '(none)'
     r = Research(**r)
-    return '\n'.join([f"- paper {p.id} {p.title}: {p.why}" for p in r.papers] + [f"- dataset {d.id}: {d.why}" for d in r.datasets]) or '(nothing found)'
+    ls = [f"- paper {p.id} {p.title}: {p.why}" for p in r.papers] + [f"- dataset {d.id}: {d.why}" for d in r.datasets]
+    return '\n'.join(ls) or '(nothing found)'
 
 def _parent_text(n)->str:
     "What the plan's parent trained with, in a sentence."
-    if not n.plan.variants: return f"The parent {n.id} is the untrained base model: there is no trained configuration to start from."
+    if not n.plan.variants:
+        return f"The parent {n.id} is the untrained base model: there is no trained configuration to start from."
     b = n.best_result
     if b is None: return f"The parent {n.id} has no successful variant (its errors are in the memory)."
     return f"The parent's best variant, {b.variant} ({b.val}), used: {cfg_diff(best_config(n))}."
 
-_NOT_CASES = ('underfitting', 'overfitting', 'failed', 'noisy_source', 'duplicates', 'contamination')  # causes of a run, not of bad cases
+# %% ../nbs/21_researcher.ipynb #761cbcc2
+# causes of a run, not of bad cases
+_NOT_CASES = ('underfitting', 'overfitting', 'failed', 'noisy_source', 'duplicates', 'contamination')
 
 def _cases_text(causes)->str:
-    return '\n'.join(f"- {c.cause} x{c.count}: " + '; '.join(c.examples) + (f" (fix: {c.fix})" if c.fix else '') for c in causes)
+    line = lambda c: f"- {c.cause} x{c.count}: " + '; '.join(c.examples) + (f" (fix: {c.fix})" if c.fix else '')
+    return '\n'.join(line(c) for c in causes)
 
 @patch
 def _built(self:Researcher, n)->str:
@@ -666,43 +700,53 @@ def _built(self:Researcher, n)->str:
         p = self.tree.store.run.file(d) if d else None
         if p is not None and (p/'report.json').exists():
             st = json.loads((p/'report.json').read_text())['steps']
-            return f"Training data built for {n.id} (rows after each step): " + ' -> '.join(f"{s['op']} {s['rows_out']:,}" for s in st) + '\n\n'
+            rows = ' -> '.join(f"{s['op']} {s['rows_out']:,}" for s in st)
+            return f"Training data built for {n.id} (rows after each step): {rows}\n\n"
     return ''
 
+# %% ../nbs/21_researcher.ipynb #08d42074
 @patch
 def _plan_kw(self:Researcher, nid, ts)->dict:
     "The placeholders of the plan prompt that describe the task, the data and the setting."
     n = self.tree[nid]
     if n.report and n.report.causes: cases,frm = n.report.causes,'from its diagnosis'
-    else: cases,frm = [c for c in self._evidence(nid)[4] if c.cause not in _NOT_CASES],'a first-guess grouping of its validation predictions'
+    else:
+        cases = [c for c in self._evidence(nid)[4] if c.cause not in _NOT_CASES]
+        frm = 'a first-guess grouping of its validation predictions'
     lim = (self.facts or {}).get('limits') or {}
     from trex.recipe import MAX_ROWS
-    n_val = len(self.task.load('validation')) if self.task is not None and hasattr(self.task, 'load') else 'an unknown number of'
+    has_val = self.task is not None and hasattr(self.task, 'load')
+    n_val = len(self.task.load('validation')) if has_val else 'an unknown number of'
     return dict(success=ts.success or '(not stated)', constraints='\n'.join(f"- {c}" for c in ts.constraints) or '(none stated)',
-                setting=self.setting, cases=_cases_text(cases) or '(none found)', cases_from=frm, n_val=n_val, built=self._built(n),
-                max_rows=lim.get('max_rows') or MAX_ROWS, parent_config=_parent_text(n))
+                setting=self.setting, cases=_cases_text(cases) or '(none found)', cases_from=frm, n_val=n_val,
+                built=self._built(n), max_rows=lim.get('max_rows') or MAX_ROWS, parent_config=_parent_text(n))
 
+# %% ../nbs/21_researcher.ipynb #43d17b83
 @patch
 def plan(self:Researcher,
          nid:str)->Plan: # the node to expand
     "A plan for a child of `nid`: a direction, a goal, a recipe and 3-5 variants, not a repeat of its siblings."
     if self.tree is None: raise TrexError("plan: the Researcher has no tree. Fix: Researcher(llm, tree=...).")
     ts,sibs = self.analyse(),self.tree.children(nid)
-    cf = ', '.join(f"{k}={v!r}" if v is not None else f"{k} (unset)" for k,v in ((k, f.default) for k,f in TrainConfig.model_fields.items()))
+    dfl = ((k, f.default) for k,f in TrainConfig.model_fields.items())
+    cf = ', '.join(f"{k}={v!r}" if v is not None else f"{k} (unset)" for k,v in dfl)
     sch = plan_schema(self.task, seen_keys(self.tree, nid))
     js = sch.model_json_schema()['properties']['variants']
+    tried = '\n'.join(f"- {o.id}: {o.plan.summary}; recipe {recipe_text(o.plan.recipe)}" for o in sibs) or '(none yet)'
     p = self._ask('plan', sch, node=nid, nid=nid, capability=ts.capability, metric=ts.primary_metric,
                   direction_of_metric='higher' if ts.higher_is_better else 'lower', **self._plan_kw(nid, ts),
-                  memory=self.tree.memory(nid, self.memory_budget), insights=_ins_text(self.insights), research=self._research_text(),
-                  directions=', '.join(o for o in DIRECTIONS if o!='baseline'), pools=_pools(self.task), ops=op_help(), config_fields=cf, objectives=objective_help(),
-                  n_variants=f"{js['minItems']} to {js['maxItems']}",
-                  siblings='\n'.join(f"- {o.id}: {o.plan.summary}; recipe {recipe_text(o.plan.recipe)}" for o in sibs) or '(none yet)')
+                  memory=self.tree.memory(nid, self.memory_budget), insights=_ins_text(self.insights),
+                  research=self._research_text(), directions=', '.join(o for o in DIRECTIONS if o!='baseline'),
+                  pools=_pools(self.task), ops=op_help(), config_fields=cf, objectives=objective_help(),
+                  n_variants=f"{js['minItems']} to {js['maxItems']}", siblings=tried)
     return Plan.model_validate(p.model_dump())
 
 # %% ../nbs/21_researcher.ipynb #cfafaa66
 def _check_val(preds):
     for r in preds or []:
-        if str(r.get('split', 'validation')) != 'validation': raise TrexError("diagnose: a prediction of the test split was passed. Fix: pass validation predictions only; the Researcher never sees the test split.")
+        if str(r.get('split', 'validation')) != 'validation':
+            raise TrexError("diagnose: a prediction of the test split was passed. "
+                            "Fix: pass validation predictions only; the Researcher never sees the test split.")
     return list(preds or [])
 
 def _fin(x): return isinstance(x, (int, float)) and math.isfinite(x)
@@ -718,6 +762,7 @@ def _res_line(r, cfg=None, base=False)->str:
     if r.time_s: out.append(f"{r.time_s:,.0f} s")
     return f"- {r.variant}{c}: " + '; '.join(out)
 
+# %% ../nbs/21_researcher.ipynb #a6925a2e
 @patch
 def _evidence(self:Researcher, target, predictions=None):
     "(node or None, results, validation predictions, parent node or None, the causes found by rule)."
@@ -731,11 +776,17 @@ def _evidence(self:Researcher, target, predictions=None):
         try: fmt = answer_format(self.task)
         except Exception: pass
     cfg = best_config(n) if n is not None else TrainConfig()
-    causes = case_causes(preds, fmt, cfg.max_length) + fit_causes(res) + (data_causes(n.plan.recipe, self.task) if n is not None and n.plan.variants else [])
+    data = data_causes(n.plan.recipe, self.task) if n is not None and n.plan.variants else []
+    causes = case_causes(preds, fmt, cfg.max_length) + fit_causes(res) + data
     return n,res,preds,par,causes
 
-def score_line(par): return 'none (this is the root)' if par is None else f"{par.id} {par.plan.summary}: " + (f"best {par.best_result.variant} {par.best_result.val}" if par.best_result else 'no ok result')
+def score_line(par):
+    "The parent's best result in a line, for the diagnose prompt."
+    if par is None: return 'none (this is the root)'
+    b = par.best_result
+    return f"{par.id} {par.plan.summary}: " + (f"best {b.variant} {b.val}" if b else 'no ok result')
 
+# %% ../nbs/21_researcher.ipynb #c893c09a
 @patch
 def diagnose(self:Researcher,
              target,                  # a node id, or a list of `VariantResult`s
@@ -745,12 +796,13 @@ def diagnose(self:Researcher,
     case = [c for c in causes if c.cause not in _NOT_CASES]
     rest = [c for c in causes if c not in case]
     cfgs,base = ({v.name: v.config for v in n.plan.variants},not n.plan.variants) if n else ({},False)
-    ts = TaskSpec(**c['spec']) if (c := self._get('taskspec')) else None   # the spec the run has (diagnose asks for no new one)
+    ts = TaskSpec(**c['spec']) if (c := self._get('taskspec')) else None   # the run's spec (diagnose asks for none)
+    results = '\n'.join(_res_line(r, cfgs.get(r.variant), base) for r in res) or '(none)'
+    cases = '\n'.join(f"- {c.cause} x{c.count}: " + '; '.join(c.examples) for c in case) or f'(none among {len(preds)} predictions)'
     rep = self._ask('diagnose', node=n.id if n else None, nid=n.id if n else '(results)', plan=n.plan.summary if n else '(no plan)',
                     recipe=recipe_text(n.plan.recipe) if n and n.plan.recipe else '(none: the base model is evaluated as it is)',
                     success=(ts.success if ts else '') or '(not stated)', setting=self.setting, built=self._built(n) if n else '',
-                    results='\n'.join(_res_line(r, cfgs.get(r.variant), base) for r in res) or '(none)', parent=par.id if par else 'none', parent_score=score_line(par),
-                    cases='\n'.join(f"- {c.cause} x{c.count}: " + '; '.join(c.examples) for c in case) or f'(none among {len(preds)} predictions)',
+                    results=results, parent=par.id if par else 'none', parent_score=score_line(par), cases=cases,
                     fit='; '.join(f"{c.cause} ({', '.join(c.examples)})" for c in rest) or 'nothing notable', causes=', '.join(CAUSES))
     if n is not None: self.tree.update(n.id, report=rep)
     return rep

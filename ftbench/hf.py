@@ -49,11 +49,17 @@ class {cls}(evaluate.Metric):
         return dict(score=s.value, ci_low=s.ci[0], ci_high=s.ci[1], per_example=s.per_example, **s.metrics)
 '''
 
+# %% ../nbs/ftbench_nbs/05_evaluate.ipynb #78b116bb
+def _desc(t:Task)->str:
+    "The module's description: the metrics, and the interval the task's score reports."
+    ci = 'a Wilson score' if t.interval == 'wilson' else 'a percentile bootstrap'
+    return f"{t.title}: {t.primary_metric} ({', '.join(t.metrics)}) with {ci} 95% interval and per-example scores."
+
 def metric_source(name:str)->str:
     "Source text of the evaluate module of task `name`."
     t = task(name)
     cls = ''.join(w.capitalize() for w in name.split('_')) + 'Metric'
-    return _TEMPLATE.format(title=t.title, name=name, cls=cls, desc=f"{t.title}: {t.primary_metric} ({', '.join(t.metrics)}) with a bootstrap CI and per-example scores.")
+    return _TEMPLATE.format(title=t.title, name=name, cls=cls, desc=_desc(t))
 
 def write_metric_modules(root=None)->list:
     "Write `ftbench/metrics/<task>/<task>.py` for every registered task."
@@ -63,6 +69,7 @@ def write_metric_modules(root=None)->list:
         f.write_text(metric_source(n)); out.append(f)
     return out
 
+# %% ../nbs/ftbench_nbs/05_evaluate.ipynb #8bf0910b
 def load_metric(name:str):
     "The task's `evaluate` module, loaded offline from the package."
     import evaluate

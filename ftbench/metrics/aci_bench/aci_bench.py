@@ -6,7 +6,7 @@ import ftbench
 from ftbench.hf import decode
 
 _TASK = 'aci_bench'
-_DESCRIPTION = 'ACI-Bench: rouge1 (rouge1, rouge2, rougeLsum, rougeL) with a bootstrap CI and per-example scores.'
+_DESCRIPTION = 'ACI-Bench: rouge1 (rouge1, rouge2, rougeLsum, rougeL) with a percentile bootstrap 95% interval and per-example scores.'
 
 
 class AciBenchMetric(evaluate.Metric):

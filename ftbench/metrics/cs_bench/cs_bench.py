@@ -6,7 +6,7 @@ import ftbench
 from ftbench.hf import decode
 
 _TASK = 'cs_bench'
-_DESCRIPTION = 'CS-Bench: accuracy (accuracy, acc_Multiple-choice, acc_Assertion, acc_Fill-in-the-blank, acc_Open-ended) with a bootstrap CI and per-example scores.'
+_DESCRIPTION = 'CS-Bench: accuracy (accuracy, acc_Multiple-choice, acc_Assertion, acc_Fill-in-the-blank, acc_Open-ended) with a percentile bootstrap 95% interval and per-example scores.'
 
 
 class CsBenchMetric(evaluate.Metric):

@@ -6,7 +6,7 @@ import ftbench
 from ftbench.hf import decode
 
 _TASK = 'gta'
-_DESCRIPTION = 'GTA (General Tool Agents): answer_acc (answer_acc, objective_acc, subjective_sim) with a bootstrap CI and per-example scores.'
+_DESCRIPTION = 'GTA (General Tool Agents): answer_acc (answer_acc, objective_acc, subjective_sim) with a percentile bootstrap 95% interval and per-example scores.'
 
 
 class GtaMetric(evaluate.Metric):

@@ -6,7 +6,7 @@ import ftbench
 from ftbench.hf import decode
 
 _TASK = 'hoc'
-_DESCRIPTION = 'HoC (Hallmarks of Cancer): macro_f1 (macro_f1, micro_f1, example_f1) with a bootstrap CI and per-example scores.'
+_DESCRIPTION = 'HoC (Hallmarks of Cancer): macro_f1 (macro_f1, micro_f1, example_f1) with a percentile bootstrap 95% interval and per-example scores.'
 
 
 class HocMetric(evaluate.Metric):

@@ -6,7 +6,7 @@ import ftbench
 from ftbench.hf import decode
 
 _TASK = 'lawbench'
-_DESCRIPTION = 'LawBench: score (score, abstention_rate, task_1-1, task_1-2, task_2-1, task_2-2, task_2-3, task_2-4, task_2-5, task_2-6, task_2-7, task_2-8, task_2-9, task_2-10, task_3-1, task_3-2, task_3-3, task_3-4, task_3-5, task_3-6, task_3-7, task_3-8, abstention_1-2, abstention_2-2, abstention_2-3, abstention_2-4, abstention_2-8, abstention_2-9, abstention_3-1, abstention_3-3, abstention_3-4, abstention_3-5, abstention_3-6, abstention_3-7) with a bootstrap CI and per-example scores.'
+_DESCRIPTION = 'LawBench: score (score, abstention_rate, task_1-1, task_1-2, task_2-1, task_2-2, task_2-3, task_2-4, task_2-5, task_2-6, task_2-7, task_2-8, task_2-9, task_2-10, task_3-1, task_3-2, task_3-3, task_3-4, task_3-5, task_3-6, task_3-7, task_3-8, abstention_1-2, abstention_2-2, abstention_2-3, abstention_2-4, abstention_2-8, abstention_2-9, abstention_3-1, abstention_3-3, abstention_3-4, abstention_3-5, abstention_3-6, abstention_3-7) with a percentile bootstrap 95% interval and per-example scores.'
 
 
 class LawbenchMetric(evaluate.Metric):

@@ -6,7 +6,7 @@ import ftbench
 from ftbench.hf import decode
 
 _TASK = 'mini_notes'
-_DESCRIPTION = 'Mini clinical notes (offline, like ACI-Bench): rouge1 (rouge1, rouge2, rougeL) with a bootstrap CI and per-example scores.'
+_DESCRIPTION = 'Mini clinical notes (offline, like ACI-Bench): rouge1 (rouge1, rouge2, rougeL) with a percentile bootstrap 95% interval and per-example scores.'
 
 
 class MiniNotesMetric(evaluate.Metric):

@@ -6,7 +6,7 @@ import ftbench
 from ftbench.hf import decode
 
 _TASK = 'mini_sentiment'
-_DESCRIPTION = 'Mini sentiment (offline, like SST-2): accuracy (accuracy) with a bootstrap CI and per-example scores.'
+_DESCRIPTION = 'Mini sentiment (offline, like SST-2): accuracy (accuracy) with a Wilson score 95% interval and per-example scores.'
 
 
 class MiniSentimentMetric(evaluate.Metric):

@@ -6,7 +6,7 @@ import ftbench
 from ftbench.hf import decode
 
 _TASK = 'omebench'
-_DESCRIPTION = 'oMeBench: omes_S_total (omes_S_total, omes_S_partial, V, L) with a bootstrap CI and per-example scores.'
+_DESCRIPTION = 'oMeBench: omes_S_total (omes_S_total, omes_S_partial, V, L) with a percentile bootstrap 95% interval and per-example scores.'
 
 
 class OmebenchMetric(evaluate.Metric):

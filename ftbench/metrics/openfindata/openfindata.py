@@ -6,7 +6,7 @@ import ftbench
 from ftbench.hf import decode
 
 _TASK = 'openfindata'
-_DESCRIPTION = 'OpenFinData: accuracy (accuracy, acc_emotion_identification, acc_entity_disambiguation, acc_financial_facts, acc_data_inspection, acc_financial_terminology, acc_metric_calculation, acc_value_extraction, acc_intent_understanding, acc_entity_recognition) with a bootstrap CI and per-example scores.'
+_DESCRIPTION = 'OpenFinData: accuracy (accuracy, acc_emotion_identification, acc_entity_disambiguation, acc_financial_facts, acc_data_inspection, acc_financial_terminology, acc_metric_calculation, acc_value_extraction, acc_intent_understanding, acc_entity_recognition) with a percentile bootstrap 95% interval and per-example scores.'
 
 
 class OpenfindataMetric(evaluate.Metric):

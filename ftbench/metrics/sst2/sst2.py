@@ -6,7 +6,7 @@ import ftbench
 from ftbench.hf import decode
 
 _TASK = 'sst2'
-_DESCRIPTION = 'SST-2: accuracy (accuracy) with a bootstrap CI and per-example scores.'
+_DESCRIPTION = 'SST-2: accuracy (accuracy) with a Wilson score 95% interval and per-example scores.'
 
 
 class Sst2Metric(evaluate.Metric):

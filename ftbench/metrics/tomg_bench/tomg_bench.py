@@ -6,7 +6,7 @@ import ftbench
 from ftbench.hf import decode
 
 _TASK = 'tomg_bench'
-_DESCRIPTION = 'TOMG-Bench: success_rate (success_rate, validity, similarity, weighted_success_rate) with a bootstrap CI and per-example scores.'
+_DESCRIPTION = 'TOMG-Bench: success_rate (success_rate, validity, similarity, weighted_success_rate) with a percentile bootstrap 95% interval and per-example scores.'
 
 
 class TomgBenchMetric(evaluate.Metric):

@@ -20,7 +20,8 @@ def _work(job:dict, kw:dict)->dict:
     job, host = Job(**job), socket.gethostname()
     missing = [p for p in (job.data, job.init_adapter, job.loss_eval, *job.eval.values()) if p and not Path(p).exists()]
     if missing: return dict(id=job.id, status='failed', kind='storage', error=f"{missing[0]} is not visible on the worker {host}. Fix: put the run directory on storage that every node mounts at the same path.")
-    out = Path(job.out); out.mkdir(parents=True, exist_ok=True)
+    out = Path(job.out)
+    out.mkdir(parents=True, exist_ok=True)
     with open(out/'ray_workers.jsonl', 'a') as f: f.write(json.dumps(dict(host=host, pid=os.getpid(), t=time.time(), gpus=os.environ.get('CUDA_VISIBLE_DEVICES'))) + '\n')
     return LocalRunner(**kw).run_one(job, progress=False).model_dump(mode='json')
 
@@ -116,6 +117,7 @@ def _outcome(self:RayRunner, ray, ref, job:Job)->tuple:
         return JobResult(id=job.id, status='failed', kind=kind, error=cause), cause if retry else None
     return r, _retry_why(r)
 
+# %% ../nbs/15_ray.ipynb #fa11055f
 @patch
 def run(self:RayRunner,
         jobs:list,           # `Job`s (or dicts)
@@ -133,10 +135,13 @@ def run(self:RayRunner,
             for ref in ready:
                 i = live.pop(ref)
                 r, why = self._outcome(ray, ref, jobs[i])
-                spent[i][0] += r.time_s; spent[i][1] += r.gpu_s
+                spent[i][0] += r.time_s
+                spent[i][1] += r.gpu_s
                 if why and tries[i] <= self.retries:
-                    notes[i].append(f"attempt {tries[i]}: {why}; retried"); tries[i] += 1
-                    live[self._submit(ray, jobs[i])] = i; continue
+                    notes[i].append(f"attempt {tries[i]}: {why}; retried")
+                    tries[i] += 1
+                    live[self._submit(ray, jobs[i])] = i
+                    continue
                 err = f"{r.error} (after {tries[i]} attempts)" if why and tries[i] > 1 else r.error
                 res[i] = r.model_copy(update=dict(error=err, ladder=notes[i] + r.ladder, time_s=spent[i][0], gpu_s=spent[i][1]))
                 bars[i].close()

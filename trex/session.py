@@ -157,6 +157,40 @@ def _check_create(run_dir, width, requirement, seed, eval_limit, test_limit, res
         if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < lo): raise TrexError(f"{k}: {v!r} is not a number of rows. Fix: None (all rows) or an integer >= {lo}.")
     if isinstance(researcher, str) and researcher!='offline': raise TrexError(f"researcher: {researcher!r} is neither 'offline' nor an LLM client. Fix: researcher='offline', or a client such as AnthropicClient(model=...).")
 
+# %% ../nbs/30_session.ipynb #34a1744e
+def _settings(cfg:dict, task)->dict:
+    "A run's session settings, with `create`'s defaults where a run made by hand stored none."
+    base = dict(requirement=getattr(task, 'requirement', None), subset=None, seed=0, config={}, eval_limit=None, test_limit=None,
+                researcher='offline', width=1, llm=None, data_roots=[], verbose=False, track=None, notify=None)
+    return {**base, **cfg}
+
+def _track(track)->list|None:
+    "The experiment trackers, checked (trex.track)."
+    from trex.track import check_track
+    return check_track(track) or None
+
+def _notifier(notify=None, stored=None):
+    "The run's `Notifier`: from `notify` (a URL, a Notifier, dict(command=...)), else from the stored settings and TREX_NOTIFY_URL."
+    from trex.notify import Notifier
+    if isinstance(notify, dict): return Notifier(**notify)
+    return Notifier.of(notify) if notify is not None or stored is None else Notifier.from_settings(stored)
+
+# %% ../nbs/30_session.ipynb #48d4133f
+@patch(cls_method=True)
+def _build(cls:Session, tree, task, llm, runner, notifier=None):
+    from trex.executor import Executor
+    st = tree.store
+    cfg = _settings(st.meta('session'), task)
+    ex = Executor(st.run, task, model=cfg['model'], runner=runner, llm=llm, eval_limit=cfg['eval_limit'], test_limit=cfg['test_limit'],
+                  data_roots=cfg['data_roots'] or (), track=cfg['track'])
+    ex._settled = True                    # the session's settings are stored
+    r = _researcher(cfg['researcher'], llm, tree, task, cfg['seed'], cfg['config'])
+    pol = policy_of(st.meta('policy') or policy_spec('uct'))
+    s = cls(tree, r, ex, validate(Budget, st.meta('budget') or {}, 'budget'), Gate.of(st.meta('gate') or 'auto'), pol, cfg,
+            validate(Limits, st.meta('limits') or {}, 'limits'))
+    s.notifier = notifier or _notifier(None, cfg['notify'])
+    return s
+
 # %% ../nbs/30_session.ipynb #fd94ace2
 @patch(cls_method=True)
 def create(cls:Session,
@@ -195,40 +229,6 @@ def create(cls:Session,
     tree = SearchTree.open(run_dir)
     for k,v in dict(session=cfg, budget=budget.model_dump(), gate=gate.model_dump(), policy=pspec, limits=lim.model_dump()).items(): tree.store.set_meta(k, v)
     return cls._build(tree, t, llm, runner, nt)
-
-# %% ../nbs/30_session.ipynb #34a1744e
-def _settings(cfg:dict, task)->dict:
-    "A run's session settings, with `create`'s defaults where a run made by hand stored none."
-    base = dict(requirement=getattr(task, 'requirement', None), subset=None, seed=0, config={}, eval_limit=None, test_limit=None,
-                researcher='offline', width=1, llm=None, data_roots=[], verbose=False, track=None, notify=None)
-    return {**base, **cfg}
-
-def _track(track)->list|None:
-    "The experiment trackers, checked (trex.track)."
-    from trex.track import check_track
-    return check_track(track) or None
-
-def _notifier(notify=None, stored=None):
-    "The run's `Notifier`: from `notify` (a URL, a Notifier, dict(command=...)), else from the stored settings and TREX_NOTIFY_URL."
-    from trex.notify import Notifier
-    if isinstance(notify, dict): return Notifier(**notify)
-    return Notifier.of(notify) if notify is not None or stored is None else Notifier.from_settings(stored)
-
-# %% ../nbs/30_session.ipynb #48d4133f
-@patch(cls_method=True)
-def _build(cls:Session, tree, task, llm, runner, notifier=None):
-    from trex.executor import Executor
-    st = tree.store
-    cfg = _settings(st.meta('session'), task)
-    ex = Executor(st.run, task, model=cfg['model'], runner=runner, llm=llm, eval_limit=cfg['eval_limit'], test_limit=cfg['test_limit'],
-                  data_roots=cfg['data_roots'] or (), track=cfg['track'])
-    ex._settled = True                    # the session's settings are stored
-    r = _researcher(cfg['researcher'], llm, tree, task, cfg['seed'], cfg['config'])
-    pol = policy_of(st.meta('policy') or policy_spec('uct'))
-    s = cls(tree, r, ex, validate(Budget, st.meta('budget') or {}, 'budget'), Gate.of(st.meta('gate') or 'auto'), pol, cfg,
-            validate(Limits, st.meta('limits') or {}, 'limits'))
-    s.notifier = notifier or _notifier(None, cfg['notify'])
-    return s
 
 # %% ../nbs/30_session.ipynb #0b109c5d
 @patch(cls_method=True)
@@ -466,6 +466,15 @@ def execute(self:Session, nid)->Node:
     "Run node `nid` (approved or interrupted while running) and record what it produced."
     return self.execute_many([nid])[0]
 
+# %% ../nbs/30_session.ipynb #6f680705
+@patch
+def _track(self:Session, nid, res:list):
+    "Report each scored variant to the run's experiment trackers (trex.track); a tracker's failure becomes a note."
+    if not self.track: return
+    from trex.track import log_node
+    for v, st in log_node(self.track, self.tree.store.run.path, nid, self.tree[nid].plan, res).items():
+        if (bad := {t: e for t,e in st.items() if e != 'ok'}): self.tree.note(nid, f"tracking {v} failed: {bad}")
+
 # %% ../nbs/30_session.ipynb #a46fad96
 @patch
 def _record(self:Session, nid, res:list, t0:float)->Node:
@@ -486,15 +495,6 @@ def _record(self:Session, nid, res:list, t0:float)->Node:
     if (bad := [r for r in res if r.status == 'failed']):
         self._notify('failed', nid, '; '.join(f"{r.variant}: {(r.error or '')[:120]}" for r in bad) + f". See: trex show {self.tree.store.run}")
     return n
-
-# %% ../nbs/30_session.ipynb #6f680705
-@patch
-def _track(self:Session, nid, res:list):
-    "Report each scored variant to the run's experiment trackers (trex.track); a tracker's failure becomes a note."
-    if not self.track: return
-    from trex.track import log_node
-    for v, st in log_node(self.track, self.tree.store.run.path, nid, self.tree[nid].plan, res).items():
-        if (bad := {t: e for t,e in st.items() if e != 'ok'}): self.tree.note(nid, f"tracking {v} failed: {bad}")
 
 # %% ../nbs/30_session.ipynb #8a9e0e75
 @patch
@@ -539,6 +539,29 @@ def _one(self:Session, nodes:list):
     "What a step returns: the list with width > 1, else its one node."
     return nodes if self.width > 1 else nodes[0]
 
+# %% ../nbs/30_session.ipynb #f1d2d690
+@patch
+def _fill(self:Session, batch:list, waiting:list)->tuple:
+    "Top the nodes in flight up to `width`: select, plan, check limits, budget and gate, once per free slot. (why it stopped, the node refused)"
+    t,b = self.tree,self.budget
+    while len(batch) + len(waiting) < self.width:
+        if (why := self.over_budget()): return f"{why}. Raise the budget to go on; nothing is lost", None
+        if b.rounds is not None and self.rounds() + len(batch) + len(waiting) >= b.rounds:
+            return f"the budget's {b.rounds} rounds are used or in flight. Raise the budget to go on; nothing is lost", None
+        if (why := self._refused_run()): return why, None
+        sel = t.select(self.policy)                 # UCT: the nodes in flight count as virtual losses
+        if sel is None: return "no node can be expanded (all pruned, failed or in flight)", None
+        n, why, waits = self._propose(sel)
+        if why: return why.rstrip('.'), None
+        if n.status == Status.pruned: return None, n         # refused: the step ends with what it has
+        if waits:
+            waiting.append(n)
+            self._say(f"{n.id} waits at the gate ({waits}): {n.plan.summary}. Approve, edit or prune it (s.approve('{n.id}')).")
+            run = self.tree.store.run
+            self._notify('gate', n.id, f"{n.plan.summary} ({waits}). Approve: trex approve {run} {n.id}, or trex prune {run} {n.id}")
+        else: batch.append(t.approve(n.id))
+    return None, None
+
 # %% ../nbs/30_session.ipynb #48e19952
 @patch
 def _step(self:Session):
@@ -565,29 +588,6 @@ def _stopped(self:Session, why:str):
     if 'budget' in why.lower(): return self._notify('budget', None, f"{why.split('. Raise')[0]}. Raise the budget to go on: trex resume {self.tree.store.run} --budget-usd X / --rounds N")
     b = self.best()
     self._notify('done', None, f"{why}. Best: {b.id} {b.score:.4g}" if b is not None and b.score is not None else why)
-
-# %% ../nbs/30_session.ipynb #f1d2d690
-@patch
-def _fill(self:Session, batch:list, waiting:list)->tuple:
-    "Top the nodes in flight up to `width`: select, plan, check limits, budget and gate, once per free slot. (why it stopped, the node refused)"
-    t,b = self.tree,self.budget
-    while len(batch) + len(waiting) < self.width:
-        if (why := self.over_budget()): return f"{why}. Raise the budget to go on; nothing is lost", None
-        if b.rounds is not None and self.rounds() + len(batch) + len(waiting) >= b.rounds:
-            return f"the budget's {b.rounds} rounds are used or in flight. Raise the budget to go on; nothing is lost", None
-        if (why := self._refused_run()): return why, None
-        sel = t.select(self.policy)                 # UCT: the nodes in flight count as virtual losses
-        if sel is None: return "no node can be expanded (all pruned, failed or in flight)", None
-        n, why, waits = self._propose(sel)
-        if why: return why.rstrip('.'), None
-        if n.status == Status.pruned: return None, n         # refused: the step ends with what it has
-        if waits:
-            waiting.append(n)
-            self._say(f"{n.id} waits at the gate ({waits}): {n.plan.summary}. Approve, edit or prune it (s.approve('{n.id}')).")
-            run = self.tree.store.run
-            self._notify('gate', n.id, f"{n.plan.summary} ({waits}). Approve: trex approve {run} {n.id}, or trex prune {run} {n.id}")
-        else: batch.append(t.approve(n.id))
-    return None, None
 
 # %% ../nbs/30_session.ipynb #e477121c
 @patch

@@ -27,13 +27,15 @@ def features(plan:Plan, v:Variant)->np.ndarray:
     clean = sum(any(o['op']==k for o in plan.recipe) for k in _OPS)/len(_OPS)
     return np.clip(np.array([lr, rank, ep, mix, clean], dtype=float), 0, 1)
 
+# %% ../nbs/03_sim.ipynb #f455d963
 class Landscape:
     "A seeded reward landscape over plans: local optima, noise and failing regions."
     def __init__(self, seed:int=0, base:float=0.30, top:float=0.80, noise:float=0.03, n_local:int=3, hp_width:float=0.3,
-                 n_eval:int|None=None):  # validation rows: a binomial score with a Wilson interval (None: Gaussian `noise`)
+                 n_eval:int|None=None):  # validation rows: a binomial score, Wilson interval (None: Gaussian `noise`)
         rng = np.random.default_rng(seed)
         self.seed,self.base,self.top,self.noise,self.hp_width,self.n_eval = seed,base,top,noise,hp_width,n_eval
-        self.centres = [np.r_[rng.uniform(0.75, 0.95), 1.0]] + [np.r_[rng.uniform(0, 1), rng.choice([0, 1/3, 2/3])] for _ in range(n_local)]
+        self.centres = [np.r_[rng.uniform(0.75, 0.95), 1.0]]
+        self.centres += [np.r_[rng.uniform(0, 1), rng.choice([0, 1/3, 2/3])] for _ in range(n_local)]
         self.heights = [1.0] + list(rng.uniform(0.45, 0.7, n_local))
         self.widths = [0.3] + list(rng.uniform(0.15, 0.3, n_local))
         self.hp_centres = rng.uniform(0.15, 0.75, (4, 3))   # best training choices for each cleanliness level
@@ -78,35 +80,47 @@ def measure(self:Landscape, true:float)->Metric:
 
 # %% ../nbs/03_sim.ipynb #fea4f890
 def _cfg(x, seed):
-    lr = 10**(x[0]*3 - 5.5); rank = int(2**round(x[1]*4 + 2)); ep = round(x[2]*4.5 + 0.5, 2)
+    "The training configuration at the point `x` of [0,1]^3 (learning rate, rank, epochs)."
+    lr = 10**(x[0]*3 - 5.5)
+    rank = int(2**round(x[1]*4 + 2))
+    ep = round(x[2]*4.5 + 0.5, 2)
     return TrainConfig(learning_rate=float(f"{lr:.3g}"), rank=rank, alpha=2*rank, epochs=ep, seed=seed)
 
 def _recipe(mix, ops):
-    return [dict(op='source', name='pool')] + [dict(op=k) for k in _OPS if k in ops] + [dict(op='mix', weights=[round(float(mix), 3), round(1-float(mix), 3)])]
+    "A recipe: the pool, the data operators `ops` (in `_OPS` order), then a mix with the good source's share `mix`."
+    steps = [dict(op=k) for k in _OPS if k in ops]
+    mix = dict(op='mix', weights=[round(float(mix), 3), round(1-float(mix), 3)])
+    return [dict(op='source', name='pool')] + steps + [mix]
 
+# %% ../nbs/03_sim.ipynb #e568f735
 class SimResearcher:
     "Proposes plans on a `Landscape`: broad from the root, local refinements below."
     def __init__(self, seed:int=0, n_variants:int=3): self.seed,self.n_variants = seed,n_variants
     def __repr__(self): return f"SimResearcher(seed={self.seed}, n_variants={self.n_variants})"
 
-    def plan(self, tree:SearchTree, nid:str)->Plan:
-        "A child plan for node `nid`."
-        n = tree[nid]; d = tree.depth(nid)
-        rng = np.random.default_rng([self.seed, int(nid.lstrip('n') or 0), n.visits, len(tree)])
-        if n.parent is None:
-            mix,ops = rng.uniform(0.05, 1), {k for k in _OPS if rng.uniform() < 0.5}
-            xs = [rng.uniform(0, 1, 3) for _ in range(self.n_variants)]
-            direction,goal = 'establish_baseline' if not tree.children(nid) else 'refine_data', 'a new direction'
-        else:
-            b = n.best_result; v = next(o for o in n.plan.variants if o.name==b.variant)
-            x0 = features(n.plan, v); step = 0.2 * 0.75**(d-1)
-            mix = float(np.clip(x0[3] + (rng.normal(0, 0.15) if rng.uniform() < 0.5 else 0), 0.02, 1))
-            ops = {o['op'] for o in n.plan.recipe} & set(_OPS)
-            if rng.uniform() < 0.5: ops ^= {rng.choice(_OPS)}
-            xs = [np.clip(x0[:3] + rng.normal(0, step, 3), 0, 1) for _ in range(self.n_variants)]
-            direction,goal = 'tune_hyperparameters', f'refine {nid} around {b.variant}'
-        vs = [Variant(name=f'v{i}', config=_cfg(x, i)) for i,x in enumerate(xs)]
-        return Plan(direction=direction, goal=goal, recipe=_recipe(mix, ops), variants=vs)
+# %% ../nbs/03_sim.ipynb #4282d648
+@patch
+def plan(self:SimResearcher, tree:SearchTree, nid:str)->Plan:
+    "A child plan for node `nid`."
+    n = tree[nid]
+    d = tree.depth(nid)
+    rng = np.random.default_rng([self.seed, int(nid.lstrip('n') or 0), n.visits, len(tree)])
+    if n.parent is None:
+        mix,ops = rng.uniform(0.05, 1), {k for k in _OPS if rng.uniform() < 0.5}
+        xs = [rng.uniform(0, 1, 3) for _ in range(self.n_variants)]
+        direction,goal = 'establish_baseline' if not tree.children(nid) else 'refine_data', 'a new direction'
+    else:
+        b = n.best_result
+        v = next(o for o in n.plan.variants if o.name==b.variant)
+        x0 = features(n.plan, v)
+        step = 0.2 * 0.75**(d-1)
+        mix = float(np.clip(x0[3] + (rng.normal(0, 0.15) if rng.uniform() < 0.5 else 0), 0.02, 1))
+        ops = {o['op'] for o in n.plan.recipe} & set(_OPS)
+        if rng.uniform() < 0.5: ops ^= {rng.choice(_OPS)}
+        xs = [np.clip(x0[:3] + rng.normal(0, step, 3), 0, 1) for _ in range(self.n_variants)]
+        direction,goal = 'tune_hyperparameters', f'refine {nid} around {b.variant}'
+    vs = [Variant(name=f'v{i}', config=_cfg(x, i)) for i,x in enumerate(xs)]
+    return Plan(direction=direction, goal=goal, recipe=_recipe(mix, ops), variants=vs)
 
 # %% ../nbs/03_sim.ipynb #29684e80
 def grow(tree:SearchTree,            # the tree to grow (the root is added when it is empty)

@@ -239,11 +239,12 @@ def _result(trainer, guard, m, args, cfg, method, ck, tr, dropped, t0, out, cuda
     "What a finished run reports: status, loss and reward curves, steps, tokens, seconds, memory, runtime."
     torch = need('torch')[0]
     st, log = trainer.state, read_log(out)
-    return dict(status='failed' if guard.reason else 'ok', error=guard.reason, method=method, objective=cfg.objective, steps=st.global_step,
-                max_steps=st.max_steps, resumed_from=int(Path(ck).name.split('-')[1]) if ck else None, rows=len(tr), dropped_rows=dropped,
-                tokens=int(st.num_input_tokens_seen), train_s=round(time.time()-t0, 2), loss_curve=_curve(log, 'loss'),
-                eval_loss_curve=_curve(log, 'eval_loss'), reward_curve=_curve(log, 'reward'),
-                peak_gib=round(torch.cuda.max_memory_allocated()/2**30, 2) if cuda else None, runtime=runtime(m, args, method, cfg))
+    return dict(status='failed' if guard.reason else 'ok', error=guard.reason, method=method, objective=cfg.objective,
+                steps=st.global_step, max_steps=st.max_steps, resumed_from=int(Path(ck).name.split('-')[1]) if ck else None,
+                rows=len(tr), dropped_rows=dropped, tokens=int(st.num_input_tokens_seen), train_s=round(time.time()-t0, 2),
+                loss_curve=_curve(log, 'loss'), eval_loss_curve=_curve(log, 'eval_loss'), reward_curve=_curve(log, 'reward'),
+                peak_gib=round(torch.cuda.max_memory_allocated()/2**30, 2) if cuda else None,
+                runtime=runtime(m, args, method, cfg))
 
 def _curve(log, k):
     "[(step, value)] of `k` in the log, the last value per step (a resumed run repeats steps)."
@@ -281,7 +282,7 @@ def train(model,                    # model folder or hub id
         args = trainer_args(cfg, dict(train_kwargs(cfg, out, n, save_every, ev is not None, cuda), **tk))
         trainer = _trainer(cfg, m, tok, tr, ev, args, cbs, data, cuda)
         trainer.remove_callback(transformers.PrinterCallback)  # the log file is the progress channel
-        trainer.train(resume_from_checkpoint=ck)   # optimizer/scheduler/RNG state: weights_only=True, this run's own checkpoints
+        trainer.train(resume_from_checkpoint=ck)   # optimizer, scheduler, RNG: weights_only=True, this run's own checkpoints
     if 'ref' in getattr(m, 'peft_config', {}): m.delete_adapter('ref')   # TRL's frozen copy of the starting adapter
     res = _result(trainer, guard, m, args, cfg, method, ck, tr, dropped, t0, out, cuda)
     if not guard.reason:

@@ -39,11 +39,14 @@ class Score:
         self.metrics = {k:float(v) for k,v in (metrics or {name:value}).items()}
     @property
     def n(self): return len(self.per_example)
-    def __repr__(self): return f"Score({self.name}={self.value:.4f}, ci=({self.ci[0]:.4f}, {self.ci[1]:.4f}), n={self.n})"
+    def __repr__(self):
+        return f"Score({self.name}={self.value:.4f}, ci=({self.ci[0]:.4f}, {self.ci[1]:.4f}), n={self.n})"
     def _repr_markdown_(self):
         rows = "\n".join(f"| {k} | {v:.4f} |" for k,v in self.metrics.items())
         return f"**{self.name} = {self.value:.4f}** (95% CI {self.ci[0]:.4f} – {self.ci[1]:.4f}, n={self.n})\n\n| metric | value |\n|---|---|\n{rows}"
-    def to_dict(self): return dict(name=self.name, value=self.value, ci=list(self.ci), per_example=self.per_example, metrics=self.metrics)
+    def to_dict(self):
+        return dict(name=self.name, value=self.value, ci=list(self.ci), per_example=self.per_example,
+                    metrics=self.metrics)
     def worst(self, k:int=5)->list: # indices of the k lowest-scoring examples
         "Indices of the `k` worst examples (bad cases)."
         return sorted(range(self.n), key=lambda i: (self.per_example[i], i))[:k]
@@ -58,7 +61,8 @@ def _read_json(p):
     d = json.loads(Path(p).read_text(encoding='utf-8'))
     if isinstance(d, list): return d
     if isinstance(d, dict) and isinstance(d.get('data'), list): return d['data']
-    if isinstance(d, dict) and all(isinstance(v, dict) for v in d.values()): return [dict(idx=k, **v) for k,v in d.items()]
+    if isinstance(d, dict) and all(isinstance(v, dict) for v in d.values()):
+        return [dict(idx=k, **v) for k,v in d.items()]
     raise FTBenchError(f"{p}: expected a JSON array of records")
 
 def read_rows(path, # a .csv, .tsv, .json, .jsonl or .parquet file
@@ -78,7 +82,8 @@ def read_rows(path, # a .csv, .tsv, .json, .jsonl or .parquet file
 # %% ../nbs/ftbench_nbs/00_core.ipynb #0b8256b6
 def is_offline()->bool:
     "True when the HF offline switches are set."
-    return any(os.environ.get(v, '').lower() in ('1', 'true', 'yes', 'on') for v in ('HF_HUB_OFFLINE', 'HF_DATASETS_OFFLINE'))
+    return any(os.environ.get(v, '').lower() in ('1', 'true', 'yes', 'on') for v in ('HF_HUB_OFFLINE',
+                                                                                     'HF_DATASETS_OFFLINE'))
 
 def _download(source, rel, revision):
     if source.startswith('http'):
@@ -101,11 +106,14 @@ def fetch(name:str, # task name, for messages
         sub = p/source.rstrip('/').split('/')[-1]/rel if not source.startswith('http') else p/rel
         for c in (p/rel, sub, p/Path(rel).name):
             if c.exists(): return c
-        raise FTBenchError(f"{name}: {rel} not found under {p} (lay the folder out like the source, or pass the file itself)")
+        raise FTBenchError(f"{name}: {rel} not found under {p} (lay the folder out like the source, or pass the file "
+                           "itself)")
     fix = f"download it where the hub is reachable and pass path=<folder> (fixture: ftbench.task({name!r}).fixture)"
-    if is_offline(): raise FTBenchError(f"{name}: hub is offline (HF_HUB_OFFLINE), cannot fetch {rel} from {source}; {fix}")
+    if is_offline():
+        raise FTBenchError(f"{name}: hub is offline (HF_HUB_OFFLINE), cannot fetch {rel} from {source}; {fix}")
     try: return _download(source, rel, revision)
-    except Exception as e: raise FTBenchError(f"{name}: cannot fetch {rel} from {source} ({type(e).__name__}); {fix}") from None
+    except Exception as e:
+        raise FTBenchError(f"{name}: cannot fetch {rel} from {source} ({type(e).__name__}); {fix}") from None
 
 # %% ../nbs/ftbench_nbs/00_core.ipynb #0a22460f
 def realdata(task:str=None, # a task's folder in the pack (e.g. 'tomg_bench'), or None for the pack itself
@@ -114,7 +122,8 @@ def realdata(task:str=None, # a task's folder in the pack (e.g. 'tomg_bench'), o
     env = os.environ.get('FTBENCH_REALDATA')
     if env:
         root = Path(env).expanduser()
-        if not root.is_dir(): raise FTBenchError(f"FTBENCH_REALDATA={env} is not a folder (unset it or point it at the pack)")
+        if not root.is_dir():
+            raise FTBenchError(f"FTBENCH_REALDATA={env} is not a folder (unset it or point it at the pack)")
     else:
         here = [FIXTURES.parent, Path.cwd().resolve()]
         cands = [a/'shared'/'realdata' for h in here for a in (h, *h.parents)] + [FIXTURES.parent.parent.parent/'shared'/'realdata']
@@ -198,7 +207,8 @@ class Task:
 
     def __init__(self, subset=None):
         if subset is not None and subset not in self.subsets:
-            raise FTBenchError(f"{self.name} has no subset {subset!r}{closest(subset, self.subsets)} (subsets: {', '.join(map(str, self.subsets)) or 'none'})")
+            raise FTBenchError(f"{self.name} has no subset {subset!r}{closest(subset, self.subsets)} (subsets: "
+                               f"{', '.join(map(str, self.subsets)) or 'none'})")
         self.subset = subset if subset is not None else self.default_subset
 
     def __repr__(self): return f"Task({self.name!r}" + (f", subset={self.subset!r}" if self.subset else "") + ")"
@@ -209,7 +219,8 @@ class Task:
     def has_train(self)->bool: return self.train_allowed and self.split_plan.get('train') is not None
     def active_subsets(self)->list: return [self.subset] if self.subset else list(self.subsets) or [None]
     def files(self, src_split)->list: raise NotImplementedError  # [(subset, rel_path)]
-    def metric_path(self)->Path: return Path(__file__).parent/'metrics'/self.name if '__file__' in globals() else FIXTURES.parent/'metrics'/self.name
+    def metric_path(self)->Path:
+        return Path(__file__).parent/'metrics'/self.name if '__file__' in globals() else FIXTURES.parent/'metrics'/self.name
 
 # %% ../nbs/ftbench_nbs/00_core.ipynb #7bad0ac0
 def _plan(self:Task, split:str)->tuple:
@@ -217,7 +228,8 @@ def _plan(self:Task, split:str)->tuple:
     plan = self.split_plan.get(split)
     if split == 'full' and 'full' not in self.split_plan:
         t = self.split_plan.get('test')
-        if t is not None and t[1] is not None: raise FTBenchError(f"{self.name} has no full split: its test split is carved and it declares no full one")
+        if t is not None and t[1] is not None:
+            raise FTBenchError(f"{self.name} has no full split: its test split is carved and it declares no full one")
         plan = t
     if plan is None: raise FTBenchError(f"{self.name} has no {split} split: {self.no_split}")
     return plan
@@ -235,13 +247,16 @@ Task.select = lambda self, rows, sub: rows
 # %% ../nbs/ftbench_nbs/00_core.ipynb #a099d84e
 def _load(self:Task, split:str, path=None, limit:int=None):
     "Rows of `split` (train/validation/test/full) as a `datasets.Dataset`, from `path` or the source."
-    if split not in SPLITS: raise FTBenchError(f"unknown split {split!r}{closest(split, SPLITS)} (splits: {', '.join(SPLITS)})")
-    if split == 'train' and not self.train_allowed: raise FTBenchError(f"{self.name}: training refused: {self.train_refusal}")
+    if split not in SPLITS:
+        raise FTBenchError(f"unknown split {split!r}{closest(split, SPLITS)} (splits: {', '.join(SPLITS)})")
+    if split == 'train' and not self.train_allowed:
+        raise FTBenchError(f"{self.name}: training refused: {self.train_refusal}")
     plan = self.plan(split)
     src, part = plan
     rows, fs = [], self.files(src)
     if path is not None and Path(path).is_file() and len(fs) > 1:
-        raise FTBenchError(f"{self.name}: the {split} split reads {len(fs)} files; pass their folder, not one file (or pick one subset)")
+        raise FTBenchError(f"{self.name}: the {split} split reads {len(fs)} files; pass their folder, not one file (or "
+                           "pick one subset)")
     for sub, rel, *src_ in fs:
         f = fetch(self.name, src_[0] if src_ else self.source, rel, path, self.revision)
         rs = read_rows(f)
@@ -267,7 +282,8 @@ def _score(self:Task, predictions, references, n_boot:int=1000, seed:int=0)->Sco
     "Score extracted `predictions` against `references` (from `task.reference`)."
     predictions, references = list(predictions), list(references)
     if len(predictions) != len(references):
-        raise FTBenchError(f"{self.name}: {len(predictions)} predictions but {len(references)} references (they must pair up)")
+        raise FTBenchError(f"{self.name}: {len(predictions)} predictions but {len(references)} references (they must "
+                           "pair up)")
     if not references: raise FTBenchError(f"{self.name}: nothing to score (0 predictions)")
     return self._score(predictions, references, n_boot=n_boot, seed=seed)
 
@@ -282,9 +298,11 @@ Task.text_fields = lambda self, row: [v for v in row.values() if isinstance(v, s
 # %% ../nbs/ftbench_nbs/00_core.ipynb #8e5e9d8d
 def _idlist(xs, f, what, where):
     ids = [str(x.get(f)) if isinstance(x, dict) and x.get(f) is not None else None for x in xs]
-    if None in ids: raise FTBenchError(f"{where}: {ids.count(None)} of {len(ids)} {what} have no {f!r} (every row needs its id)")
+    if None in ids:
+        raise FTBenchError(f"{where}: {ids.count(None)} of {len(ids)} {what} have no {f!r} (every row needs its id)")
     dup = sorted({i for i in ids if ids.count(i) > 1})
-    if dup: raise FTBenchError(f"{where}: {len(dup)} {f!r} value(s) occur more than once in the {what}, e.g. {dup[0]!r}")
+    if dup:
+        raise FTBenchError(f"{where}: {len(dup)} {f!r} value(s) occur more than once in the {what}, e.g. {dup[0]!r}")
     return ids
 
 def align_predictions(rows, # the data rows (dicts or a `datasets.Dataset`), in data order
@@ -295,13 +313,16 @@ def align_predictions(rows, # the data rows (dicts or a `datasets.Dataset`), in 
     "Pair predictions with data rows: check counts and ids, reorder by id; raise `FTBenchError` naming `where` and the counts."
     rows, preds = list(rows), list(preds)
     if id_field is None or not preds or not isinstance(preds[0], dict) or id_field not in preds[0]:
-        if len(preds) != len(rows): raise FTBenchError(f"{where}: {len(preds)} predictions for {len(rows)} data rows (one per row, in the data's order)")
+        if len(preds) != len(rows):
+            raise FTBenchError(f"{where}: {len(preds)} predictions for {len(rows)} data rows (one per row, in the "
+                               "data's order)")
         return preds
     rid, pid = _idlist(rows, id_field, 'data rows', where), _idlist(preds, id_field, 'predictions', where)
     miss, extra = [i for i in rid if i not in set(pid)], [i for i in pid if i not in set(rid)]
     if miss or extra:
         ex = lambda xs: f" (e.g. {', '.join(map(repr, xs[:3]))})" if xs else ''
-        raise FTBenchError(f"{where}: {len(preds)} predictions for {len(rows)} data rows; {len(miss)} {id_field!r} missing{ex(miss)}, {len(extra)} extra{ex(extra)}")
+        raise FTBenchError(f"{where}: {len(preds)} predictions for {len(rows)} data rows; {len(miss)} {id_field!r} "
+                           f"missing{ex(miss)}, {len(extra)} extra{ex(extra)}")
     at = {i: p for i, p in zip(pid, preds)}
     return [at[i] for i in rid]
 
@@ -316,9 +337,11 @@ def card(self:Task)->str:
              f"- **source**: {self.source}" + (f" @ `{self.revision}`" if self.revision else " (revision not pinned)"),
              f"- **licence**: {self.license}",
              f"- **training**: " + (f"REFUSED: {self.train_refusal}" if not self.train_allowed else "allowed" if self.has_train else f"allowed, but {self.no_split}"),
-             f"- **metric**: {self.primary_metric} ({'higher' if self.higher_is_better else 'lower'} is better); all: {', '.join(self.metrics)}",
+             f"- **metric**: {self.primary_metric} ({'higher' if self.higher_is_better else 'lower'} is better); all: "
+             f"{', '.join(self.metrics)}",
              f"- **subsets**: {', '.join(map(str, self.subsets)) or 'none'}",
-             f"- **paper** (Qwen3-1.7B base / TREX / Qwen3-235B ref): {_pct(p.get('base'))} / {_pct(p.get('trex'))} / {_pct(p.get('ref'))}"]
+             f"- **paper** (Qwen3-1.7B base / TREX / Qwen3-235B ref): {_pct(p.get('base'))} / {_pct(p.get('trex'))} / "
+             f"{_pct(p.get('ref'))}"]
     lines += [f"- **approximate** `{k}`: {v}" for k, v in self.approximate.items()]
     if self.notes: lines += ["", self.notes]
     return "\n".join(lines)

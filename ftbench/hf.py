@@ -74,7 +74,8 @@ def load_metric(name:str):
     "The task's `evaluate` module, loaded offline from the package."
     import evaluate
     p = METRICS_DIR/name
-    if not (p/f'{name}.py').exists(): raise FTBenchError(f"no evaluate module for {name!r} at {p}; run ftbench.hf.write_metric_modules()")
+    if not (p/f'{name}.py').exists():
+        raise FTBenchError(f"no evaluate module for {name!r} at {p}; run ftbench.hf.write_metric_modules()")
     return evaluate.load(str(p))
 
 Task.metric = lambda self: load_metric(self.name)
@@ -87,13 +88,16 @@ def load_model(model:str, # a model folder or hub id
     import torch, transformers
     p = Path(str(model))
     if not p.is_dir() and (str(model).startswith(('.', '/', '~')) or str(model).count('/') != 1):
-        raise FTBenchError(f"model: {model!r} is neither a model folder nor a hub id like 'HuggingFaceTB/SmolLM2-135M-Instruct'. Fix: pass one of those.")
+        raise FTBenchError(f"model: {model!r} is neither a model folder nor a hub id like "
+                           "'HuggingFaceTB/SmolLM2-135M-Instruct'. Fix: pass one of those.")
     if adapter is not None and not (Path(adapter)/'adapter_config.json').exists():
-        raise FTBenchError(f"adapter: {adapter} has no adapter_config.json. Fix: pass the folder a PEFT model's save_pretrained wrote (or leave --adapter out).")
+        raise FTBenchError(f"adapter: {adapter} has no adapter_config.json. Fix: pass the folder a PEFT model's "
+                           "save_pretrained wrote (or leave --adapter out).")
     tok = transformers.AutoTokenizer.from_pretrained(str(model), padding_side='left')
     if tok.pad_token is None: tok.pad_token = tok.eos_token
     cuda = torch.cuda.is_available()
-    m = transformers.AutoModelForCausalLM.from_pretrained(str(model), dtype=torch.bfloat16 if cuda else torch.float32, **({'device_map': {'': 0}} if cuda else {}))
+    m = transformers.AutoModelForCausalLM.from_pretrained(str(model), dtype=torch.bfloat16 if cuda else torch.float32,
+                                                          **({'device_map': {'': 0}} if cuda else {}))
     if adapter is not None:
         import peft
         m = peft.PeftModel.from_pretrained(m, str(adapter)).merge_and_unload()
@@ -120,7 +124,8 @@ def generate(model, # a causal LM in eval mode
             ix = order[b:b+batch_size]; L = max(len(enc[i]) for i in ix)
             ids = torch.tensor([[pad]*(L-len(enc[i])) + enc[i] for i in ix], device=dev)
             att = torch.tensor([[0]*(L-len(enc[i])) + [1]*len(enc[i]) for i in ix], device=dev)
-            g = model.generate(input_ids=ids, attention_mask=att, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=pad, eos_token_id=eos)
+            g = model.generate(input_ids=ids, attention_mask=att, max_new_tokens=max_new_tokens, do_sample=False,
+                               pad_token_id=pad, eos_token_id=eos)
             for j, i in enumerate(ix): out[i] = tok.decode(g[j, L:], skip_special_tokens=True)
     return out
 
@@ -128,7 +133,8 @@ def generate(model, # a causal LM in eval mode
 def _split_rows(t:Task, split, limit, path):
     "The rows of `split`: from `path`, else the real-data pack's folder of the task when there is one, else the task's source."
     from ftbench.core import realdata
-    if split not in ('validation', 'test'): raise FTBenchError(f"split: {split!r} is not scored. Fix: 'validation' (to choose) or 'test' (to report).")
+    if split not in ('validation', 'test'):
+        raise FTBenchError(f"split: {split!r} is not scored. Fix: 'validation' (to choose) or 'test' (to report).")
     return t.load(split, path=path if path is not None else realdata(t.name), limit=limit)
 
 def evaluate_model(task_:str|Task, # a task name or Task
@@ -151,6 +157,8 @@ def evaluate_model(task_:str|Task, # a task name or Task
     gens = generate(m, tok, [t.messages(r) for r in rows], cap, batch_size)
     ext = [t.extract(g) for g in gens]
     s = t.score(ext, refs, n_boot=n_boot, seed=seed)
-    return dict(task=t.name, subset=t.subset, split=split, model=str(model), adapter=None if adapter is None else str(adapter),
+    return dict(task=t.name, subset=t.subset, split=split, model=str(model),
+                adapter=None if adapter is None else str(adapter),
                 metric=s.name, tuned=s.value, ci=list(s.ci), n=s.n, metrics=s.metrics, max_new_tokens=cap, gen_s=round(time.time()-t0, 2),
-                predictions=[dict(prediction=g, extracted=e, reference=r, score=x) for g, e, r, x in zip(gens, ext, refs, s.per_example)])
+                predictions=[dict(prediction=g, extracted=e, reference=r, score=x) for g, e, r,
+                             x in zip(gens, ext, refs, s.per_example)])

@@ -40,7 +40,9 @@ def lawbench_labels()->dict: # task id -> its official label list
 LABELS = lawbench_labels()
 
 # %% ../nbs/ftbench_nbs/02a_lawbench.ipynb #1330da40
-def _bad(t, ans, want): raise FTBenchError(f"LawBench {t}: gold answer {str(ans)[:40]!r} is not {want} (score against the benchmark's own answers, e.g. `refr` of an official prediction file)")
+def _bad(t, ans, want):
+    raise FTBenchError(f"LawBench {t}: gold answer {str(ans)[:40]!r} is not {want} (score against the benchmark's own "
+                       "answers, e.g. `refr` of an official prediction file)")
 
 def _gold_choice(t, ans):
     "The gold option of a single-answer task, or None for a row the official scorer skips."
@@ -190,7 +192,8 @@ def amount_score(pred:str, # model output
                 )->tuple: # (score, abstained)
     "Official 3-7 rule: right iff the gold amount equals one of the numbers in `pred`."
     pre = '上文涉及到的犯罪金额:'
-    if not (ans.startswith(pre) and ans.endswith('元。')) or '千元' in ans or '万' in ans: _bad('3-7', ans, f"'{pre}<amount>元。'")
+    if not (ans.startswith(pre) and ans.endswith('元。')) or '千元' in ans or '万' in ans:
+        _bad('3-7', ans, f"'{pre}<amount>元。'")
     g = float(ans.replace(pre, '').replace('元。', ''))
     n = [float(x) for x in re.findall(r'\d+\.?\d*', pred)]
     return float(g in n), not n
@@ -408,7 +411,8 @@ def lawbench_example(task:str, # a LawBench task id, e.g. '3-3'
                      ref:dict, # dict(answer=<gold>, question=<question text>)
                     )->tuple: # (score or None when skipped, abstained or None when the task counts none)
     "Score one LawBench output with its task's official rule."
-    if task not in LAWBENCH: raise FTBenchError(f"unknown LawBench task {task!r}{closest(task, LAWBENCH)} (ids: {', '.join(LAWBENCH)})")
+    if task not in LAWBENCH:
+        raise FTBenchError(f"unknown LawBench task {task!r}{closest(task, LAWBENCH)} (ids: {', '.join(LAWBENCH)})")
     kind, ans, pred = LAWBENCH[task][1], ref['answer'], pred or ''
     counted = lambda r: (r[0], r[1] if task in ABSTAINS else None)
     if kind == 'choice':
@@ -439,14 +443,16 @@ def _rows(task, preds, refs):
 def _stat(x, groups, keep, counts):
     "Bootstrap statistic: the mean over tasks of each task's mean over its scored rows (2-1: its corpus F0.5)."
     import numpy as np
-    x, g, keep, cs = np.nan_to_num(np.asarray(x, float)), np.asarray(groups), np.asarray(keep), np.asarray(counts, float)
+    x, g, keep, cs = np.nan_to_num(np.asarray(x, float)), np.asarray(groups), np.asarray(keep), np.asarray(counts,
+                                                                                                           float)
     k, c = keep & (g != '2-1'), g == '2-1'
     rows, nr = (group_mean_stat(x[k], list(g[k])), len(set(g[k]))) if k.any() else (None, 0)
     def f(W):
         out = rows(W[:, k]) * nr if nr else 0.
         if c.any():
             tp, fp, fn = (W[:, c] @ cs[c]).T
-            p, r = np.where(fp > 0, tp/np.maximum(tp + fp, 1e-12), 1.), np.where(fn > 0, tp/np.maximum(tp + fn, 1e-12), 1.)
+            p, r = np.where(fp > 0, tp/np.maximum(tp + fp, 1e-12), 1.), np.where(fn > 0, tp/np.maximum(tp + fn, 1e-12),
+                                                                                 1.)
             out = out + np.round(np.where(p + r > 0, 1.25*p*r/np.maximum(0.25*p + r, 1e-12), 0.), 4)
         return out / (nr + c.any())
     return f
@@ -461,7 +467,9 @@ def lawbench_score(preds, # model outputs, one per reference
     import numpy as np
     ids = [r['task'] for r in refs]; n = len(ids)
     bad = sorted(set(ids) - set(LAWBENCH))
-    if bad: raise FTBenchError(f"LawBench: unknown task id(s) {', '.join(map(repr, bad))} in the references (ids: {', '.join(LAWBENCH)})")
+    if bad:
+        raise FTBenchError(f"LawBench: unknown task id(s) {', '.join(map(repr, bad))} in the references (ids: "
+                           f"{', '.join(LAWBENCH)})")
     pe, ab, counts, m = [math.nan]*n, [None]*n, [(0, 0, 0)]*n, {}
     for t in [t for t in LAWBENCH if t in set(ids)]:
         ix = [i for i, x in enumerate(ids) if x == t]
@@ -483,11 +491,15 @@ def _prompt(v):
 
 def _entry(p, task, i, e):
     bad = [k for k in ('origin_prompt', 'prediction', 'refr') if not isinstance(e, dict) or k not in e]
-    if bad: raise FTBenchError(f"{p}: entry {i} lacks {', '.join(bad)} (each entry needs origin_prompt, prediction, refr)")
+    if bad:
+        raise FTBenchError(f"{p}: entry {i} lacks {', '.join(bad)} (each entry needs origin_prompt, prediction, refr)")
     q = _prompt(e['origin_prompt'])
-    if q is None or not isinstance(e['refr'], str): raise FTBenchError(f"{p}: entry {i}: origin_prompt and refr must be text")
+    if q is None or not isinstance(e['refr'], str):
+        raise FTBenchError(f"{p}: entry {i}: origin_prompt and refr must be text")
     if task == '2-1':
-        if '句子：\n' not in q: raise FTBenchError(f"{p}: entry {i}: a 2-1 prompt holds '句子：\\n' before the sentence (is this the 2-1 file?)")
+        if '句子：\n' not in q:
+            raise FTBenchError(f"{p}: entry {i}: a 2-1 prompt holds '句子：\\n' before the sentence (is this the 2-1 "
+                               "file?)")
         q = q[q.index('句子：\n') + 4:]
     return e['prediction'] if isinstance(e['prediction'], str) else '', dict(task=task, answer=e['refr'], question=q)
 
@@ -497,13 +509,17 @@ def read_predictions(path, # an official prediction file: {"0": {origin_prompt, 
                     )->tuple: # (predictions, references), ready for `lawbench_score`
     "Predictions and references (gold = `refr`, as the official scorer reads it) of a LawBench prediction file."
     p = Path(path)
-    if task not in LAWBENCH: raise FTBenchError(f"{p}: unknown LawBench task {task!r}{closest(task, LAWBENCH)} (ids: {', '.join(LAWBENCH)})")
+    if task not in LAWBENCH:
+        raise FTBenchError(f"{p}: unknown LawBench task {task!r}{closest(task, LAWBENCH)} (ids: {', '.join(LAWBENCH)})")
     if not p.is_file(): raise FTBenchError(f"no such prediction file: {p}")
     try: d = json.loads(p.read_text(encoding='utf-8'))
     except ValueError as e: raise FTBenchError(f"{p}: not JSON ({e})") from None
-    if not isinstance(d, dict) or not d: raise FTBenchError(f"{p}: expected a non-empty JSON object keyed \"0\"..\"N-1\", got {type(d).__name__}")
+    if not isinstance(d, dict) or not d:
+        raise FTBenchError(f"{p}: expected a non-empty JSON object keyed \"0\"..\"N-1\", got {type(d).__name__}")
     miss = [str(i) for i in range(len(d)) if str(i) not in d]
-    if miss: raise FTBenchError(f"{p}: {len(d)} entries but key(s) {', '.join(miss[:3])} missing (keys must be \"0\"..\"{len(d)-1}\")")
+    if miss:
+        raise FTBenchError(f"{p}: {len(d)} entries but key(s) {', '.join(miss[:3])} missing (keys must be "
+                           f"\"0\"..\"{len(d)-1}\")")
     return tuple(map(list, zip(*[_entry(p, task, i, d[str(i)]) for i in range(len(d))])))
 
 # %% ../nbs/ftbench_nbs/02a_lawbench.ipynb #a1b859b3
@@ -520,7 +536,8 @@ def lawbench_target(task:str, # a LawBench task id
 @register
 class LawBench(Task):
     name, title = 'lawbench', 'LawBench'
-    requirement = "Make the model perform Chinese legal tasks: recite articles, answer legal questions, extract entities, predict charges, articles and prison terms."
+    requirement = ("Make the model perform Chinese legal tasks: recite articles, answer legal questions, extract "
+                   "entities, predict charges, articles and prison terms.")
     revision = 'e30981b'
     source = f'https://raw.githubusercontent.com/open-compass/LawBench/{revision}'
     license = 'Apache-2.0 (code); the data follow each upstream source licence'
@@ -530,15 +547,19 @@ class LawBench(Task):
     subsets, subset_col = list(LAWBENCH), 'task'
     columns = ['instruction', 'question', 'answer']
     split_plan = dict(train=None, validation=('test', 'carve'), test=('test', 'rest'), full=('test', None))
-    no_split = "LawBench has no training data; use upstream sources (CAIL, JEC-QA, LEVEN...) de-duplicated against the test files"
+    no_split = ("LawBench has no training data; use upstream sources (CAIL, JEC-QA, LEVEN...) de-duplicated against "
+                "the test files")
     @property
     def approximate(self): return {} if self.subset not in (None, '2-1') else {
-        'task_2-1': "ChERRANT reimplemented without its Cilin thesaurus and confusion set (not on PyPI): GPT-4 0.1275 vs official 0.1253 (+0.22 points)",
+        'task_2-1': "ChERRANT reimplemented without its Cilin thesaurus and confusion set (not on PyPI): GPT-4 "
+                    "0.1275 vs official 0.1253 (+0.22 points)",
         'score': "includes task 2-1 (approximate: +0.22 points on GPT-4's 2-1, i.e. +0.011 points on a 20-task mean)"}
-    notes = ("Each task is scored by its official rule (open-compass/LawBench @ e30981b, evaluation/): jieba + rouge-chinese ROUGE-L, "
-             "cn2an numerals, the official label lists; 2-2 rows with gold 赔偿 and 3-4/3-5 death or life sentences are skipped as the official scorer skips them. "
-             "All GPT-4 prediction files reproduce the published per-task scores and abstention rates to 1e-15, except 2-1 (ChERRANT without its lexicons, +0.22 points). "
-             "`validation`/`test` are a carve of the test files; compare with published numbers on `full`.")
+    notes = ("Each task is scored by its official rule (open-compass/LawBench @ e30981b, evaluation/): jieba + "
+             "rouge-chinese ROUGE-L, cn2an numerals, the official label lists; 2-2 rows with gold 赔偿 and 3-4/3-5 "
+             "death or life sentences are skipped as the official scorer skips them. All GPT-4 prediction files "
+             "reproduce the published per-task scores and abstention rates to 1e-15, except 2-1 (ChERRANT without "
+             "its lexicons, +0.22 points). `validation`/`test` are a carve of the test files; compare with published "
+             "numbers on `full`.")
     def files(self, src): return [(s, f'data/zero_shot/{s}.json') for s in self.active_subsets()]
     def prompt(self, row): return f"{row['instruction']}\n{row['question']}"
     def target(self, row): return lawbench_target(row['task'], row['answer'])

@@ -36,7 +36,8 @@ def group_mean_stat(x, groups):
     G = np.array([[g == h for h in gs] for g in groups], float)
     def f(W):
         s, c = W @ (G * x[:, None]), W @ G
-        with np.errstate(invalid='ignore', divide='ignore'): return np.nanmean(np.where(c > 0, s / np.where(c > 0, c, 1), np.nan), 1)
+        with np.errstate(invalid='ignore', divide='ignore'):
+            return np.nanmean(np.where(c > 0, s / np.where(c > 0, c, 1), np.nan), 1)
     return f
 
 def macro_f1_stat(Y, P):
@@ -62,7 +63,8 @@ def make_score(name:str, # primary metric name
               )->Score:
     "A `Score` with the statistic's value on all examples and a percentile bootstrap (or Wilson) CI."
     import numpy as np
-    if interval not in ('bootstrap', 'wilson'): raise FTBenchError(f"interval: {interval!r} is not an interval. Fix: 'bootstrap' or 'wilson'.")
+    if interval not in ('bootstrap', 'wilson'):
+        raise FTBenchError(f"interval: {interval!r} is not an interval. Fix: 'bootstrap' or 'wilson'.")
     n = len(per_example); stat = stat or mean_stat(per_example)
     v = float(stat(np.ones((1, n)))[0])
     if interval == 'wilson': lo, hi = wilson(sum(per_example), n, alpha)
@@ -98,7 +100,8 @@ def eval_size(effect:float, # the smallest difference in accuracy to tell apart 
              )->int:
     "Rows per evaluation so that two accuracies `effect` apart get intervals that separate with probability `power`."
     from statistics import NormalDist
-    if not 0 < effect < 1: raise FTBenchError(f"effect: {effect!r} is not a difference of accuracies. Fix: a number in (0, 1), e.g. 0.05.")
+    if not 0 < effect < 1:
+        raise FTBenchError(f"effect: {effect!r} is not a difference of accuracies. Fix: a number in (0, 1), e.g. 0.05.")
     z, zb = NormalDist().inv_cdf(1 - alpha/2), NormalDist().inv_cdf(power)
     return math.ceil(p*(1-p)*(2*z + math.sqrt(2)*zb)**2 / effect**2)
 
@@ -116,7 +119,8 @@ def set_f1(p:set, g:set)->float:
 def macro_f1(preds, refs, labels, name='macro_f1', **kw)->Score:
     "Macro-F1 over `labels` for predicted and gold label sets."
     import numpy as np
-    Y = np.array([[l in set(r) for l in labels] for r in refs]); P = np.array([[l in set(p) for l in labels] for p in preds])
+    Y = np.array([[l in set(r) for l in labels] for r in refs])
+    P = np.array([[l in set(p) for l in labels] for p in preds])
     pe = [set_f1(set(p), set(r)) for p, r in zip(preds, refs)]
     micro = (Y & P).sum() * 2 / max(1, Y.sum() + P.sum())
     return make_score(name, pe, macro_f1_stat(Y, P), dict(micro_f1=micro, example_f1=float(np.mean(pe))), **kw)
@@ -136,7 +140,8 @@ def rouge(preds, refs, types=('rouge1', 'rouge2', 'rougeL'), tokenizer=None)->di
         for t in types: out[t].append(s[t].fmeasure)
     return out
 
-def rouge_score_(preds, refs, primary='rouge1', types=('rouge1', 'rouge2', 'rougeL', 'rougeLsum'), tokenizer=None, **kw)->Score:
+def rouge_score_(preds, refs, primary='rouge1', types=('rouge1', 'rouge2', 'rougeL', 'rougeLsum'), tokenizer=None,
+                 **kw)->Score:
     "Mean ROUGE F (primary type) with a bootstrap CI; all types, and the share of empty outputs, in `metrics`."
     import numpy as np
     r = rouge(preds, refs, types, tokenizer)
@@ -147,7 +152,8 @@ def rouge_score_(preds, refs, primary='rouge1', types=('rouge1', 'rouge2', 'roug
 # %% ../nbs/ftbench_nbs/01_scoring.ipynb #e3b6a008
 TOMG_SUBTASKS = ['MolCustom_AtomNum', 'MolCustom_BondNum', 'MolCustom_FunctionalGroup', 'MolEdit_AddComponent',
                  'MolEdit_DelComponent', 'MolEdit_SubComponent', 'MolOpt_LogP', 'MolOpt_MR', 'MolOpt_QED']
-ELEMENTS = dict(carbon=6, oxygen=8, nitrogen=7, sulfur=16, fluorine=9, chlorine=17, bromine=35, iodine=53, phosphorus=15,
+ELEMENTS = dict(carbon=6, oxygen=8, nitrogen=7, sulfur=16, fluorine=9, chlorine=17, bromine=35, iodine=53,
+                phosphorus=15,
                 boron=5, silicon=14, selenium=34, tellurium=52, arsenic=33, antimony=51, bismuth=83, polonium=84)
 TOMG_DEFS = json.loads((FIXTURES/'tomg_bench'/'smarts.json').read_text(encoding='utf-8'))  # the benchmark's SMARTS and count rule
 FG_SMARTS = TOMG_DEFS['smarts']
@@ -205,12 +211,14 @@ def tomg_check(smiles:str, # predicted SMILES
         got['rotatable'] = Descriptors.NumRotatableBonds(m)
         return True, all(got[k] == _num(ref.get(k)) for k in got if _num(ref.get(k))), None
     if sub == 'MolCustom_FunctionalGroup':
-        return True, all(count_fg(m, g) == _num(ref.get(g)) for g in TOMG_DEFS['functional_group_subtask_columns']), None
+        return True, all(count_fg(m,
+                                  g) == _num(ref.get(g)) for g in TOMG_DEFS['functional_group_subtask_columns']), None
     src = mol(ref['molecule']); sim = tanimoto(src, m)
     add, rem = ref.get('added_group'), ref.get('removed_group')
     if sub == 'MolEdit_AddComponent': ok = count_fg(m, add) == count_fg(src, add) + 1
     elif sub == 'MolEdit_DelComponent': ok = count_fg(m, rem) == count_fg(src, rem) - 1
-    elif sub == 'MolEdit_SubComponent': ok = count_fg(m, rem) == count_fg(src, rem) - 1 and count_fg(m, add) == count_fg(src, add) + 1
+    elif sub == 'MolEdit_SubComponent':
+        ok = count_fg(m, rem) == count_fg(src, rem) - 1 and count_fg(m, add) == count_fg(src, add) + 1
     else:
         ins = ref.get('Instruction') or ''
         a, b = _prop(src, sub), _prop(m, sub)
@@ -256,7 +264,8 @@ def _omes_dp(gold, pred, gc, pc):
                 diag = (d[0] + (w if gc[i-1] and gc[i-1] == pc[j-1] else 0.), d[1] + par, 3, d[3], 'match')
             else: diag = (d[0], d[1], 2, d[3] - P, 'type_mismatch')
             up, left = D[i-1][j], D[i][j-1]
-            D[i][j] = max([(*up[:2], 1, up[3] - P, 'skip_gold'), (*left[:2], 1, left[3] - P, 'skip_pred'), diag], key=lambda c: c[:4])
+            D[i][j] = max([(*up[:2], 1, up[3] - P, 'skip_gold'), (*left[:2], 1, left[3] - P, 'skip_pred'), diag],
+                          key=lambda c: c[:4])
     return D
 
 def _sigma(t, tau=0.6): return 0. if t < tau else t
@@ -300,7 +309,8 @@ def omes_score(preds, refs, primary='S_total', **kw)->Score:
 def first_letter(text, letters='ABCD'):
     "The chosen option letter in `text`: a stated answer ('answer is C', 'Answer: (C)'), else the first standalone capital, else a lone letter; or None."
     t, L = (text or '').strip(), letters
-    for pat, fl in ((rf'answer\s*(?:is\s*)?:?\s*(?:option\s*)?[(\[]?([{L}])(?![A-Za-z])', re.I), (rf'option\s*[(\[]?([{L}])(?![A-Za-z])', re.I),
+    for pat, fl in ((rf'answer\s*(?:is\s*)?:?\s*(?:option\s*)?[(\[]?([{L}])(?![A-Za-z])', re.I),
+                    (rf'option\s*[(\[]?([{L}])(?![A-Za-z])', re.I),
                     (rf'(?<![A-Za-z])([{L}])(?![A-Za-z])', 0)):
         m = re.search(pat, t, fl)
         if m and m.group(1) in L: return m.group(1)
@@ -317,7 +327,8 @@ def last_capital(text):
     caps = re.findall(r'[A-Z]', text or '')
     return caps[-1] if caps else ''
 
-def _has(text, alias): return re.search(rf'(?<!\w){re.escape(str(alias).lower())}(?!\w)', (text or '').lower()) is not None
+def _has(text, alias):
+    return re.search(rf'(?<!\w){re.escape(str(alias).lower())}(?!\w)', (text or '').lower()) is not None
 
 def gta_objective(text, gt:dict)->float:
     "GTA objective answer: 1 if every whitelist group has an alias in `text` and no blacklist alias is."

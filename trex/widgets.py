@@ -199,6 +199,23 @@ class TreeView:
         self.tree.subscribe(lambda ev: self._on_change(ev))    # the method is defined below
     def __repr__(self): return f"TreeView({len(self.tree)} nodes: {', '.join(f'{v} {k}' for k,v in self.tree.counts().items()) or 'empty'})"
 
+# %% ../nbs/31_widgets.ipynb #4a2cb047
+@patch
+def _frame(self:TreeView, fig, pos, best):
+    "Arrows from parents to children, the title and the axes."
+    t = self.tree
+    for u,v in t.g.edges:
+        fig.add_annotation(x=pos[v][0], y=pos[v][1], ax=pos[u][0], ay=pos[u][1], xref='x', yref='y', axref='x', ayref='y', text='',
+                           showarrow=True, arrowhead=2, arrowsize=1.2, arrowwidth=1.2, arrowcolor='#9a9a9a', standoff=_size(t[v])/2+1)
+    depth = -min((y for _,y in pos.values()), default=0)
+    title = f"{len(t)} nodes" + (f" · best {best.id}: {best.score:.4g} (reward {best.reward:+.3f})" if best is not None else '')
+    fig.update_layout(template='none', title=dict(text=title, font=dict(size=14)), height=self.height or int(170 + 100*depth),
+                      margin=dict(l=20, r=20, t=45, b=40), hovermode='closest', showlegend=True,
+                      legend=dict(orientation='h', x=0, y=0, yanchor='top', xanchor='left', font=dict(size=11)),   # the key under the tree
+                      xaxis=dict(visible=False), yaxis=dict(visible=False, range=[-depth-0.6, 0.4]))
+    if not len(t): fig.add_annotation(text='no nodes yet: s.step() evaluates the base model', showarrow=False, xref='paper', yref='paper', x=0.5, y=0.5)
+    return fig
+
 # %% ../nbs/31_widgets.ipynb #2b3858e6
 @patch
 def fig(self:TreeView):
@@ -230,23 +247,6 @@ def fig(self:TreeView):
                            marker=dict(color=[0.], colorscale=REWARD_SCALE, cmin=-lim, cmax=lim, showscale=True,
                                        colorbar=dict(title=dict(text='reward<br>vs base', side='top'), thickness=12, len=0.7))))
     return self._frame(go.Figure(data), pos, best)
-
-# %% ../nbs/31_widgets.ipynb #4a2cb047
-@patch
-def _frame(self:TreeView, fig, pos, best):
-    "Arrows from parents to children, the title and the axes."
-    t = self.tree
-    for u,v in t.g.edges:
-        fig.add_annotation(x=pos[v][0], y=pos[v][1], ax=pos[u][0], ay=pos[u][1], xref='x', yref='y', axref='x', ayref='y', text='',
-                           showarrow=True, arrowhead=2, arrowsize=1.2, arrowwidth=1.2, arrowcolor='#9a9a9a', standoff=_size(t[v])/2+1)
-    depth = -min((y for _,y in pos.values()), default=0)
-    title = f"{len(t)} nodes" + (f" · best {best.id}: {best.score:.4g} (reward {best.reward:+.3f})" if best is not None else '')
-    fig.update_layout(template='none', title=dict(text=title, font=dict(size=14)), height=self.height or int(170 + 100*depth),
-                      margin=dict(l=20, r=20, t=45, b=40), hovermode='closest', showlegend=True,
-                      legend=dict(orientation='h', x=0, y=0, yanchor='top', xanchor='left', font=dict(size=11)),   # the key under the tree
-                      xaxis=dict(visible=False), yaxis=dict(visible=False, range=[-depth-0.6, 0.4]))
-    if not len(t): fig.add_annotation(text='no nodes yet: s.step() evaluates the base model', showarrow=False, xref='paper', yref='paper', x=0.5, y=0.5)
-    return fig
 
 # %% ../nbs/31_widgets.ipynb #b0d13595
 @patch(as_prop=True)
@@ -351,19 +351,7 @@ def waiting(self:ApprovalPanel)->list:
     t = self.s.tree
     return [n.id for n in t if n.status==Status.proposed] + [n.id for n in t if n.status==Status.approved and n.id!=self.running]
 
-@patch
-def refresh(self:ApprovalPanel, waiting:bool=False):
-    "Rebuild the node list, the plan and the buttons; with `waiting`, pick the first waiting node."
-    t,keep = self.s.tree,self.pick.value
-    ids = self.waiting() + [n.id for n in reversed(list(t)) if n.status not in (Status.proposed, Status.approved, Status.pruned) or n.id==self.running]
-    opts = [(f"{i} [{t[i].status}] {t[i].plan.summary}"[:90], i) for i in ids]
-    w = self.waiting()
-    val = (w[0] if w else None) if waiting or keep not in ids else keep
-    self._quiet = True
-    try: self.pick.options = opts; self.pick.value = val
-    finally: self._quiet = False
-    self._render()
-
+# %% ../nbs/31_widgets.ipynb #03d639cc
 @patch
 def _render(self:ApprovalPanel):
     n = self.s.tree.nodes.get(self.node)
@@ -379,6 +367,21 @@ def _render(self:ApprovalPanel):
     self.b_prune.disabled = busy or st in (None, Status.pruned)
     self.b_priority.disabled = st in (None, Status.pruned)
 
+# %% ../nbs/31_widgets.ipynb #4708be39
+@patch
+def refresh(self:ApprovalPanel, waiting:bool=False):
+    "Rebuild the node list, the plan and the buttons; with `waiting`, pick the first waiting node."
+    t,keep = self.s.tree,self.pick.value
+    ids = self.waiting() + [n.id for n in reversed(list(t)) if n.status not in (Status.proposed, Status.approved, Status.pruned) or n.id==self.running]
+    opts = [(f"{i} [{t[i].status}] {t[i].plan.summary}"[:90], i) for i in ids]
+    w = self.waiting()
+    val = (w[0] if w else None) if waiting or keep not in ids else keep
+    self._quiet = True
+    try: self.pick.options = opts; self.pick.value = val
+    finally: self._quiet = False
+    self._render()
+
+# %% ../nbs/31_widgets.ipynb #00e1dceb
 @patch
 def _picked(self:ApprovalPanel, ch):
     if getattr(self, '_quiet', False): return
@@ -429,38 +432,6 @@ def set_priority(self:ApprovalPanel, b=None):
 
 # %% ../nbs/31_widgets.ipynb #db658d5d
 @patch
-def approve(self:ApprovalPanel, b=None):
-    "Approve the node's plan and run it (in the background unless `background=False`)."
-    nid = self.node
-    if self.s.tree[nid].status==Status.proposed: self.s.approve(nid)
-    self.running = nid; self._render()
-    self.run_box.layout.display = 'flex'; self.progress.value = 0; _show(self.curve, None)
-    self._say(f"running {nid}...")
-    if not self.background: return self._run(nid)
-    self.thread = threading.Thread(target=self._run, args=(nid,), name=f'trex-run-{nid}', daemon=True)
-    self.thread.start()
-
-@patch
-def wait(self:ApprovalPanel, timeout:float=None):
-    "Wait for the node the panel runs to finish."
-    if self.thread is not None: self.thread.join(timeout)
-
-@patch
-def _run(self:ApprovalPanel, nid):
-    stop = threading.Event()
-    mon = threading.Thread(target=self._monitor, args=(nid, stop), daemon=True) if self.background else None
-    if mon: mon.start()
-    try:
-        n = self.s.execute(nid)
-        self._say(f"{nid} {n.status}" + (f": score {n.score:.4g} (reward {n.reward:+.3f})" if n.score is not None else ''))
-    except Exception as e: self._say(f"{nid} could not run: {type(e).__name__}: {e}", error=True)
-    finally:
-        stop.set()
-        if mon: mon.join()
-        self._tick(nid); self.running = None; self.refresh()
-        for f in self._pick_cbs: f(nid)
-
-@patch
 def _monitor(self:ApprovalPanel, nid, stop, every:float=0.5):
     while not stop.is_set():
         try: self._tick(nid)
@@ -484,6 +455,40 @@ def _tick(self:ApprovalPanel, nid):
         self._pts = pts
         _show(self.curve, loss_figure({o['variant']: (o['loss'], o['eval_loss']) for o in pr if o['loss'] or o['eval_loss']}, f'{nid}: training loss'))
 
+# %% ../nbs/31_widgets.ipynb #2f294def
+@patch
+def _run(self:ApprovalPanel, nid):
+    stop = threading.Event()
+    mon = threading.Thread(target=self._monitor, args=(nid, stop), daemon=True) if self.background else None
+    if mon: mon.start()
+    try:
+        n = self.s.execute(nid)
+        self._say(f"{nid} {n.status}" + (f": score {n.score:.4g} (reward {n.reward:+.3f})" if n.score is not None else ''))
+    except Exception as e: self._say(f"{nid} could not run: {type(e).__name__}: {e}", error=True)
+    finally:
+        stop.set()
+        if mon: mon.join()
+        self._tick(nid); self.running = None; self.refresh()
+        for f in self._pick_cbs: f(nid)
+
+# %% ../nbs/31_widgets.ipynb #6d972894
+@patch
+def approve(self:ApprovalPanel, b=None):
+    "Approve the node's plan and run it (in the background unless `background=False`)."
+    nid = self.node
+    if self.s.tree[nid].status==Status.proposed: self.s.approve(nid)
+    self.running = nid; self._render()
+    self.run_box.layout.display = 'flex'; self.progress.value = 0; _show(self.curve, None)
+    self._say(f"running {nid}...")
+    if not self.background: return self._run(nid)
+    self.thread = threading.Thread(target=self._run, args=(nid,), name=f'trex-run-{nid}', daemon=True)
+    self.thread.start()
+
+@patch
+def wait(self:ApprovalPanel, timeout:float=None):
+    "Wait for the node the panel runs to finish."
+    if self.thread is not None: self.thread.join(timeout)
+
 # %% ../nbs/31_widgets.ipynb #fb93e429
 @patch
 def prune(self:ApprovalPanel, b=None):
@@ -506,22 +511,29 @@ def _bad_cases(run_dir, n:Node, k:int=5)->list:
     try: return json.loads(f.read_text())[:k]
     except ValueError: return []
 
+# %% ../nbs/31_widgets.ipynb #281165b5
+def _changes_html(tree:SearchTree, n:Node, par:Node)->list:
+    "What `n` changed against its parent `par`, as HTML: direction and goal, rationale, recipe diff, configs."
+    out = []
+    out.append(f"<h4 style='margin:6px 0 2px'>Changed against {_e(par.id)}</h4>")
+    out.append(_table(['', par.id, n.id], [['direction', par.plan.direction, n.plan.direction], ['goal', par.plan.goal, n.plan.goal]]))
+    if n.plan.rationale: out.append(f"<div style='color:#555'>why: {_e(n.plan.rationale)}</div>")
+    rd = recipe_diff(par.plan.recipe, n.plan.recipe)
+    out.append("<div>recipe: " + ("the same as the parent's</div>" if not rd else "</div><pre style='font-size:11px;margin:2px 0'>"
+               + '\n'.join(f"<span style='color:{'#080' if l[0]=='+' else '#b00' if l[0]=='-' else '#666'}'>{_e(l)}</span>" for l in rd) + '</pre>'))
+    base = _parent_config(tree, n)
+    if n.plan.variants: out.append(f"<div>config against {'the parent' + chr(39) + 's best' if base is not None else 'the defaults'}:</div>"
+                                   + _table(['variant', 'changes'], [[v.name, _diff_txt(config_diff(base, v.config))] for v in n.plan.variants]))
+    return out
+
+# %% ../nbs/31_widgets.ipynb #03d57c6d
 def node_html(tree:SearchTree, n:Node)->str:
     "One node against its parent, as HTML: changes, metrics, bad cases, report, insights, notes."
     par = tree.nodes.get(n.parent)
     sc = f", score {n.score:.4g}, reward {n.reward:+.3f}" if n.score is not None else ''
     out = [f"<div style='margin:4px 0'><b>{_e(n.id)}</b> [{n.status}] depth {tree.depth(n.id)} ({tree.stage(n.id)}){sc}, visits {n.visits}</div>"]
     if par is None: out.append(f"<div>the root: {_e(n.plan.summary)}</div>")
-    else:
-        out.append(f"<h4 style='margin:6px 0 2px'>Changed against {_e(par.id)}</h4>")
-        out.append(_table(['', par.id, n.id], [['direction', par.plan.direction, n.plan.direction], ['goal', par.plan.goal, n.plan.goal]]))
-        if n.plan.rationale: out.append(f"<div style='color:#555'>why: {_e(n.plan.rationale)}</div>")
-        rd = recipe_diff(par.plan.recipe, n.plan.recipe)
-        out.append("<div>recipe: " + ("the same as the parent's</div>" if not rd else "</div><pre style='font-size:11px;margin:2px 0'>"
-                   + '\n'.join(f"<span style='color:{'#080' if l[0]=='+' else '#b00' if l[0]=='-' else '#666'}'>{_e(l)}</span>" for l in rd) + '</pre>'))
-        base = _parent_config(tree, n)
-        if n.plan.variants: out.append(f"<div>config against {'the parent' + chr(39) + 's best' if base is not None else 'the defaults'}:</div>"
-                                       + _table(['variant', 'changes'], [[v.name, _diff_txt(config_diff(base, v.config))] for v in n.plan.variants]))
+    else: out += _changes_html(tree, n, par)
     if n.results:
         out.append("<h4 style='margin:6px 0 2px'>Metrics</h4>")
         rows = [[r.variant + (' ★' if n.best_result is r else ''), r.status, _ci(r.val) if r.val else '', _ci(r.test) if r.test else '',
@@ -557,36 +569,30 @@ class NodeInspector:
         self.pick.observe(lambda ch: self.render(), 'value')
         self.tree.subscribe(self._on_change)
     def __repr__(self): return f"NodeInspector({self.pick.value})"
+    def _options(self):
+        t,v = self.tree,self.pick.value
+        self._quiet = True
+        try: self.pick.options = [(f"{n.id} [{n.status}] {n.plan.summary}"[:90], n.id) for n in t]; self.pick.value = v if v in t.nodes else None
+        finally: self._quiet = False
+    def render(self):
+        "Show the picked node."
+        if getattr(self, '_quiet', False): return
+        n = self.tree.nodes.get(self.pick.value)
+        if n is None: self.body.value = '<i>no node yet</i>'; _show(self.curve, None); return
+        self.body.value = node_html(self.tree, n)
+        curves = {r.variant: (r.loss_curve, r.eval_loss_curve) for r in n.results if r.loss_curve or r.eval_loss_curve}
+        if not curves and n.status==Status.running:
+            curves = {o['variant']: (o['loss'], o['eval_loss']) for o in train_progress(self.tree.store.run, n.id, n.plan) if o['loss']}
+        _show(self.curve, loss_figure(curves, f'{n.id}: loss') if curves else None)
+    def _on_change(self, ev):
+        self._options()
+        if ev['node']==self.pick.value: self.render()
 
 # %% ../nbs/31_widgets.ipynb #b038f08b
-@patch
-def _options(self:NodeInspector):
-    t,v = self.tree,self.pick.value
-    self._quiet = True
-    try: self.pick.options = [(f"{n.id} [{n.status}] {n.plan.summary}"[:90], n.id) for n in t]; self.pick.value = v if v in t.nodes else None
-    finally: self._quiet = False
-
-@patch
-def render(self:NodeInspector):
-    "Show the picked node."
-    if getattr(self, '_quiet', False): return
-    n = self.tree.nodes.get(self.pick.value)
-    if n is None: self.body.value = '<i>no node yet</i>'; _show(self.curve, None); return
-    self.body.value = node_html(self.tree, n)
-    curves = {r.variant: (r.loss_curve, r.eval_loss_curve) for r in n.results if r.loss_curve or r.eval_loss_curve}
-    if not curves and n.status==Status.running:
-        curves = {o['variant']: (o['loss'], o['eval_loss']) for o in train_progress(self.tree.store.run, n.id, n.plan) if o['loss']}
-    _show(self.curve, loss_figure(curves, f'{n.id}: loss') if curves else None)
-
 @patch
 def show(self:NodeInspector, nid):
     "Pick node `nid`."
     self.tree[nid]; self.pick.value = nid
-
-@patch
-def _on_change(self:NodeInspector, ev):
-    self._options()
-    if ev['node']==self.pick.value: self.render()
 
 @patch
 def _repr_mimebundle_(self:NodeInspector, **kw): return {**self.widget._repr_mimebundle_(**kw), 'text/plain': repr(self)}
@@ -713,20 +719,18 @@ class InsightsPanel:
         self.refresh()
     def __repr__(self): return f"InsightsPanel({len(self.s.researcher.insights)} insights)"
     def _repr_mimebundle_(self, **kw): return {**self.widget._repr_mimebundle_(**kw), 'text/plain': repr(self)}
+    def refresh(self):
+        "One row per insight: its text (editable) and a delete button."
+        W,_ = _ui(); rows = []
+        for i,o in enumerate(self.s.researcher.insights):
+            t = W.Text(value=o.text, continuous_update=False, layout=W.Layout(width='85%'))
+            t.observe(lambda ch, i=i: self.edit(i, ch['new']), 'value')
+            x = W.Button(description='✕', tooltip='delete this insight', layout=W.Layout(width='36px')); x.add_class('trex-insight-delete')
+            x.on_click(lambda b, i=i: self.delete(i))
+            rows.append(W.HBox([t, x]))
+        self.rows.children = rows
 
 # %% ../nbs/31_widgets.ipynb #1e2f17c4
-@patch
-def refresh(self:InsightsPanel):
-    "One row per insight: its text (editable) and a delete button."
-    W,_ = _ui(); rows = []
-    for i,o in enumerate(self.s.researcher.insights):
-        t = W.Text(value=o.text, continuous_update=False, layout=W.Layout(width='85%'))
-        t.observe(lambda ch, i=i: self.edit(i, ch['new']), 'value')
-        x = W.Button(description='✕', tooltip='delete this insight', layout=W.Layout(width='36px')); x.add_class('trex-insight-delete')
-        x.on_click(lambda b, i=i: self.delete(i))
-        rows.append(W.HBox([t, x]))
-    self.rows.children = rows
-
 @patch
 def _do(self:InsightsPanel, what:str, **kw):
     try: edit_insights(self.s.researcher, **kw)

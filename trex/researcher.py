@@ -293,7 +293,7 @@ def _overlap(inp, tgt):
 
 # %% ../nbs/21_researcher.ipynb #8b6df501
 def _nn_disagree(task, rows, val, inp, close=0.8, least=5)->float:
-    "Share of validation items whose nearest row of `rows` (by distinctive words) answers otherwise; 0 under `least` pairs."
+    "Share of validation items whose nearest row of `rows` (by distinctive words) answers otherwise (0: few pairs)."
     df = Counter(w for r in val for w in set(_words(inp(r))))
     dist = lambda r: {w for w in _words(inp(r)) if df[w] < 0.3*len(val)}    # words of under 30% of the items
     rs,pairs = [(dist(r), r) for r in rows],[]
@@ -717,7 +717,8 @@ def _plan_kw(self:Researcher, nid, ts)->dict:
     from trex.recipe import MAX_ROWS
     has_val = self.task is not None and hasattr(self.task, 'load')
     n_val = len(self.task.load('validation')) if has_val else 'an unknown number of'
-    return dict(success=ts.success or '(not stated)', constraints='\n'.join(f"- {c}" for c in ts.constraints) or '(none stated)',
+    cons = '\n'.join(f"- {c}" for c in ts.constraints) or '(none stated)'
+    return dict(success=ts.success or '(not stated)', constraints=cons,
                 setting=self.setting, cases=_cases_text(cases) or '(none found)', cases_from=frm, n_val=n_val,
                 built=self._built(n), max_rows=lim.get('max_rows') or MAX_ROWS, parent_config=_parent_text(n))
 
@@ -798,12 +799,15 @@ def diagnose(self:Researcher,
     cfgs,base = ({v.name: v.config for v in n.plan.variants},not n.plan.variants) if n else ({},False)
     ts = TaskSpec(**c['spec']) if (c := self._get('taskspec')) else None   # the run's spec (diagnose asks for none)
     results = '\n'.join(_res_line(r, cfgs.get(r.variant), base) for r in res) or '(none)'
-    cases = '\n'.join(f"- {c.cause} x{c.count}: " + '; '.join(c.examples) for c in case) or f'(none among {len(preds)} predictions)'
-    rep = self._ask('diagnose', node=n.id if n else None, nid=n.id if n else '(results)', plan=n.plan.summary if n else '(no plan)',
-                    recipe=recipe_text(n.plan.recipe) if n and n.plan.recipe else '(none: the base model is evaluated as it is)',
-                    success=(ts.success if ts else '') or '(not stated)', setting=self.setting, built=self._built(n) if n else '',
-                    results=results, parent=par.id if par else 'none', parent_score=score_line(par), cases=cases,
-                    fit='; '.join(f"{c.cause} ({', '.join(c.examples)})" for c in rest) or 'nothing notable', causes=', '.join(CAUSES))
+    cases = '\n'.join(f"- {c.cause} x{c.count}: " + '; '.join(c.examples) for c in case)
+    fit = '; '.join(f"{c.cause} ({', '.join(c.examples)})" for c in rest) or 'nothing notable'
+    rec = recipe_text(n.plan.recipe) if n and n.plan.recipe else '(none: the base model is evaluated as it is)'
+    rep = self._ask('diagnose', node=n.id if n else None, nid=n.id if n else '(results)',
+                    plan=n.plan.summary if n else '(no plan)', recipe=rec,
+                    success=(ts.success if ts else '') or '(not stated)', setting=self.setting,
+                    built=self._built(n) if n else '', results=results, parent=par.id if par else 'none',
+                    parent_score=score_line(par), cases=cases or f'(none among {len(preds)} predictions)',
+                    fit=fit, causes=', '.join(CAUSES))
     if n is not None: self.tree.update(n.id, report=rep)
     return rep
 

@@ -39,7 +39,8 @@ def sources(self:MiniTask)->dict:
 @patch
 def load(self:MiniTask, split, path=None, limit=None):
     "Rows of `split`: `train` is the naive pool, every source concatenated."
-    if split not in SPLITS: raise FTBenchError(f"unknown split {split!r}{closest(split, SPLITS)} (splits: {', '.join(SPLITS)})")
+    if split not in SPLITS:
+        raise FTBenchError(f"unknown split {split!r}{closest(split, SPLITS)} (splits: {', '.join(SPLITS)})")
     if split == 'full': split = 'test'   # generated data: the test split is the whole test set
     if path is not None: rows = read_rows(Path(path)/f'{split}.jsonl')
     else: rows = [r for v in self.splits()['sources'].values() for r in v] if split == 'train' else self.splits()[split]
@@ -50,7 +51,8 @@ def load(self:MiniTask, split, path=None, limit=None):
 def save(self:MiniTask, path)->Path:
     "Write train/validation/test as JSON Lines under `path`."
     p = Path(path); p.mkdir(parents=True, exist_ok=True)
-    for s in ('train', 'validation', 'test'): (p/f'{s}.jsonl').write_text(''.join(json.dumps(r) + '\n' for r in self.load(s).to_list()))
+    for s in ('train', 'validation', 'test'):
+        (p/f'{s}.jsonl').write_text(''.join(json.dumps(r) + '\n' for r in self.load(s).to_list()))
     return p
 
 # %% ../nbs/ftbench_nbs/03_mini.ipynb #0ff96d5b
@@ -70,12 +72,14 @@ def _uniq(rng, make, n, avoid=()):
 def _strip(rows): return [{k: v for k, v in r.items() if k != '_key'} for r in rows]
 
 # %% ../nbs/ftbench_nbs/03_mini.ipynb #dc234b56
-_ITEMS = ['phone', 'laptop', 'blender', 'headset', 'camera', 'kettle', 'lamp', 'backpack', 'keyboard', 'speaker', 'charger', 'watch']
+_ITEMS = ['phone', 'laptop', 'blender', 'headset', 'camera', 'kettle', 'lamp', 'backpack', 'keyboard', 'speaker',
+          'charger', 'watch']
 _PARTS = ['battery', 'screen', 'sound', 'build', 'price', 'design', 'delivery', 'manual', 'strap', 'button']
 _POS = ['great', 'excellent', 'solid', 'lovely', 'reliable', 'superb', 'handy', 'sturdy', 'brilliant', 'pleasant']
 _NEG = ['awful', 'flimsy', 'poor', 'useless', 'disappointing', 'noisy', 'broken', 'terrible', 'clumsy', 'weak']
 _OPEN = ['Honestly,', 'Overall', 'After a week,', 'For the price', 'Well,', 'In short,', '']
-_OFF = ['The train to the city was late again today.', 'It rained all afternoon in the valley.', 'The match ended in a draw after extra time.',
+_OFF = ['The train to the city was late again today.', 'It rained all afternoon in the valley.',
+        'The match ended in a draw after extra time.',
         'The council met to discuss the new bridge.', 'Tomatoes grow best in full sun.', 'The museum opens at nine on Sundays.']
 
 def _clause(rng, pol):
@@ -106,7 +110,8 @@ class MiniSentiment(MiniTask):
     sizes = dict(validation=80, test=120)
     interval = 'wilson'   # `accuracy`: exact match, Wilson score interval
     def generate(self, rng):
-        va = _uniq(rng, _review, self.sizes['validation']); te = _uniq(rng, _review, self.sizes['test'], {r['_key'] for r in va})
+        va = _uniq(rng, _review, self.sizes['validation'])
+        te = _uniq(rng, _review, self.sizes['test'], {r['_key'] for r in va})
         held = {r['_key'] for r in va + te}
         cur = _uniq(rng, _review, 200, held)
         scr = _uniq(rng, _review, 300, held)
@@ -115,7 +120,8 @@ class MiniSentiment(MiniTask):
         rep = [r for r in _uniq(rng, _review, 40, held) if r['label'] == 'positive'][:6]     # six positive reviews...
         rep = [dict(rep[i % 6]) for i in range(250)]                                          # ...reposted 250 times
         leg = _uniq(rng, _review, 150, held)
-        for r in leg: r['label'] = rng.choice([{'positive': '1', 'negative': '0'}, {'positive': 'POS', 'negative': 'NEG'},
+        for r in leg:
+            r['label'] = rng.choice([{'positive': '1', 'negative': '0'}, {'positive': 'POS', 'negative': 'NEG'},
                                              {'positive': 'Label: good', 'negative': 'Label: bad'}])[r['label']]
         off = [dict(text=rng.choice(_OFF), label=rng.choice(['positive', 'negative']), _key='') for _ in range(40)]
         mir = [dict(text=_near(rng, r), label=r['label'], _key='') for r in rng.sample(va, 60)]
@@ -125,7 +131,8 @@ class MiniSentiment(MiniTask):
 
 # %% ../nbs/ftbench_nbs/03_mini.ipynb #894fb474
 @patch
-def prompt(self:MiniSentiment, row): return f"Review: {row['text']}\nIs this review positive or negative? Answer with one word."
+def prompt(self:MiniSentiment, row):
+    return f"Review: {row['text']}\nIs this review positive or negative? Answer with one word."
 
 @patch
 def target(self:MiniSentiment, row): return row['label']
@@ -166,13 +173,18 @@ _CHAINS = [
     ('a new mine opens', 'copper supply grows', 'copper prices fall', 'wire makers save on inputs'),
     ('a storm closes the port', 'ships wait offshore', 'containers pile up', 'shipping rates spike'),
     ('a tariff is imposed', 'imported steel costs more', 'car makers pay more for parts', 'car prices go up'),
-    ('a start-up launches an app', 'users sign up quickly', 'investors fund an expansion', 'the start-up hires engineers'),
+    ('a start-up launches an app', 'users sign up quickly', 'investors fund an expansion',
+     'the start-up hires engineers'),
     ('tourism rebounds', 'hotels fill up', 'room rates rise', 'new hotels are built'),
     ('a chip shortage starts', 'car production stalls', 'used car prices jump', 'rental firms raise fees')]
-_ACTORS = ['Acme Corp', 'the town of Linden', 'Nordia', 'BlueRiver Ltd', 'a regional market', 'Kestrel Inc', 'the country of Valdor',
+_ACTORS = ['Acme Corp', 'the town of Linden', 'Nordia', 'BlueRiver Ltd', 'a regional market', 'Kestrel Inc',
+           'the country of '
+                                                                                                 'Valdor',
            'Harbor Foods', 'Orion Motors', 'a small island economy', 'Pinecrest', 'Meridian Group']
-_TRIVIA = [('Which planet is largest?', 'Jupiter', 'Mars', 'Venus', 'Mercury', 'A'), ('Which is a mammal?', 'Shark', 'Whale', 'Trout', 'Eel', 'B'),
-           ('Which colour mixes blue and yellow?', 'Red', 'Purple', 'Green', 'Orange', 'C'), ('Which is a prime?', 'Nine', 'Four', 'Six', 'Seven', 'D')]
+_TRIVIA = [('Which planet is largest?', 'Jupiter', 'Mars', 'Venus', 'Mercury', 'A'),
+           ('Which is a mammal?', 'Shark', 'Whale', 'Trout', 'Eel', 'B'),
+           ('Which colour mixes blue and yellow?', 'Red', 'Purple', 'Green', 'Orange',
+            'C'), ('Which is a prime?', 'Nine', 'Four', 'Six', 'Seven', 'D')]
 
 # %% ../nbs/ftbench_nbs/03_mini.ipynb #9dde6143
 def _order_item(rng, chain=None):
@@ -180,7 +192,8 @@ def _order_item(rng, chain=None):
     letters = list('ABCD'); rng.shuffle(letters)           # letters[k] = option holding event k
     opts = {L: _CHAINS[c][k] for k, L in enumerate(letters)}
     q = f"Consider {actor}. Arrange these events in their logical order."
-    return dict(question=q, **{L: opts[L] for L in 'ABCD'}, answer=', '.join(letters), _key=q + '|'.join(opts[L] for L in 'ABCD'))
+    return dict(question=q, **{L: opts[L] for L in 'ABCD'}, answer=', '.join(letters),
+                _key=q + '|'.join(opts[L] for L in 'ABCD'))
 
 # %% ../nbs/ftbench_nbs/03_mini.ipynb #f8ad4baa
 @register
@@ -190,7 +203,8 @@ class MiniOrder(MiniTask):
     metrics = ['accuracy', 'pairwise_accuracy']
     target_field = 'answer'   # the column the target is written from (the events in this order)
     def generate(self, rng):
-        va = _uniq(rng, _order_item, self.sizes['validation']); te = _uniq(rng, _order_item, self.sizes['test'], {r['_key'] for r in va})
+        va = _uniq(rng, _order_item, self.sizes['validation'])
+        te = _uniq(rng, _order_item, self.sizes['test'], {r['_key'] for r in va})
         held = {r['_key'] for r in va + te}
         cur = _uniq(rng, _order_item, 240, held)
         scr = _uniq(rng, _order_item, 240, held)
@@ -198,11 +212,17 @@ class MiniOrder(MiniTask):
             if rng.random() < 0.8: l = list('ABCD'); rng.shuffle(l); r['answer'] = ', '.join(l)
         rep = _uniq(rng, _order_item, 5, held); rep = [dict(rep[i % 5]) for i in range(200)]
         leg = _uniq(rng, _order_item, 120, held)
-        for r in leg: r['answer'] = rng.choice([r['answer'].replace(', ', ''), r['answer'].lower(), 'the order is ' + r['answer'].replace(', ', ' then ').lower()])
-        off = [dict(question=q, A=a, B=b, C=c, D=d, answer=ans, _key='') for q, a, b, c, d, ans in (rng.choice(_TRIVIA) for _ in range(80))]
+        for r in leg:
+            r['answer'] = rng.choice([r['answer'].replace(', ', ''), r['answer'].lower(),
+                                      'the order is ' + r['answer'].replace(', ', ' then ').lower()])
+        off = [dict(question=q, A=a, B=b, C=c, D=d, answer=ans, _key='') for q, a, b, c, d,
+               ans in (rng.choice(_TRIVIA) for _ in range(80))]
         mir = []
         for r in rng.sample(va, 60):
-            m = dict(r); m['question'] = rng.choice([m['question'].lower(), m['question'].replace('order.', 'order:'), m['question'] + ' ']); mir.append(m)
+            m = dict(r)
+            m['question'] = rng.choice([m['question'].lower(), m['question'].replace('order.', 'order:'),
+                                        m['question'] + ' '])
+            mir.append(m)
         src = dict(curated=cur, scraped=scr, reposts=rep, legacy_export=leg, forum_misc=off, mirror=mir)
         out = {k: _ids([dict(source=k, **r) for r in _strip(v)], k) for k, v in src.items()}
         return dict(validation=_ids(_strip(va), 'val'), test=_ids(_strip(te), 'test'), sources=out)
@@ -238,7 +258,8 @@ def extract(self:MiniOrder, text):
     return ' > '.join([l for l in lines if l][:4])
 
 @patch
-def format_ok(self:MiniOrder, text)->bool: return len(self.extract(text).split(' > ')) == 4 and not _LETTERS.fullmatch((text or '').strip())
+def format_ok(self:MiniOrder, text)->bool:
+    return len(self.extract(text).split(' > ')) == 4 and not _LETTERS.fullmatch((text or '').strip())
 
 @patch
 def text_fields(self:MiniOrder, row): return [row['question'], *(row[k] for k in 'ABCD')]
@@ -266,18 +287,21 @@ def _visit(rng):
 _CAR = ['brakes', 'clutch', 'battery', 'gearbox', 'tyres']
 def _garage(rng):
     p = rng.choice(_CAR)
-    return dict(dialogue=f"[mechanic] what's wrong with the car?\n[customer] the {p} make a noise.\n[mechanic] we'll replace the {p}.",
+    return dict(dialogue=f"[mechanic] what's wrong with the car?\n[customer] the {p} make a noise.\n[mechanic] we'll "
+                         f"replace the {p}.",
                 note=f"JOB: Replace {p}.", _key='')
 
 # %% ../nbs/ftbench_nbs/03_mini.ipynb #c285de42
 @register
 class MiniNotes(MiniTask):
     name, title = 'mini_notes', 'Mini clinical notes (offline, like ACI-Bench)'
-    requirement = "Make the model write a three-line clinical note (CC, HPI, PLAN) from a short doctor-patient dialogue."
+    requirement = ("Make the model write a three-line clinical note (CC, HPI, PLAN) from a short doctor-patient "
+                   "dialogue.")
     primary_metric, metrics = 'rouge1', ['rouge1', 'rouge2', 'rougeL']
     sizes = dict(validation=40, test=60)
     def generate(self, rng):
-        va = _uniq(rng, _visit, self.sizes['validation']); te = _uniq(rng, _visit, self.sizes['test'], {r['_key'] for r in va})
+        va = _uniq(rng, _visit, self.sizes['validation'])
+        te = _uniq(rng, _visit, self.sizes['test'], {r['_key'] for r in va})
         held = {r['_key'] for r in va + te}
         cur = _uniq(rng, _visit, 160, held)
         scr = _uniq(rng, _visit, 240, held)
@@ -285,10 +309,12 @@ class MiniNotes(MiniTask):
         for r, n in zip(scr, notes):
             if rng.random() < 0.85: r['note'] = n                      # notes attached to the wrong encounters
         rep = _uniq(rng, _visit, 4, held); rep = [dict(rep[i % 4]) for i in range(100)]
-        leg = _uniq(rng, _visit, 800, held)                            # the biggest source: an old export in its own house style
+        leg = _uniq(rng, _visit, 800,
+                    held)                            # the biggest source: an old export in its own house style
         for r in leg:
             cc, hpi, plan = [l.split(': ', 1)[1] for l in r['note'].split('\n')]
-            r['note'] = (f"The patient came in today. {hpi} We discussed the options at length and decided on the following. {plan}"
+            r['note'] = (f"The patient came in today. {hpi} We discussed the options at length and decided on the "
+                         f"following. {plan}"
                          if rng.random() < 0.9 else json.dumps(dict(cc=cc, hpi=hpi, plan=plan)))
         off = [_garage(rng) for _ in range(40)]
         mir = [dict(r, dialogue=r['dialogue'].replace('hello', 'hi')) for r in rng.sample(va, 40)]

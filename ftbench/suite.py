@@ -28,7 +28,8 @@ def _gh(repo, rev): return f"https://raw.githubusercontent.com/{repo}/{rev}"
 @register
 class ACIBench(Task):
     name, title = 'aci_bench', 'ACI-Bench'
-    requirement = "Make the model write the full clinical note (chief complaint, history, exam, results, assessment and plan) from a doctor-patient visit transcript."
+    requirement = ("Make the model write the full clinical note (chief complaint, history, exam, results, assessment "
+                   "and plan) from a doctor-patient visit transcript.")
     revision = 'b909b2b'
     source = _gh('wyim/aci-bench', revision)
     license = 'CC BY 4.0'
@@ -37,10 +38,11 @@ class ACIBench(Task):
     subsets = ['test1', 'test2', 'test3']
     columns = ['dataset', 'encounter_id', 'dialogue', 'note']
     system = "You are a medical scribe. Write complete, accurate clinical notes with the usual section headers."
-    notes = ("Test = test1 unless a subset picks test2/test3 (FT-Bench's choice unconfirmed); `full` is the same file. "
-             "Exclude `src_experiment_data` (re-transcribed test encounters) from training. The paper's ROUGE-L is `rougeLsum` "
-             "(sentences split on newlines, as `evaluate.load('rouge')` does); `rougeL` is the sentence-level LCS, kept for reference. "
-             "On the five published test1 outputs in the repository's baselines, ROUGE-1, ROUGE-2 and ROUGE-L (rougeLsum) equal the paper's table to 0.01 point.")
+    notes = ("Test = test1 unless a subset picks test2/test3 (FT-Bench's choice unconfirmed); `full` is the same "
+             "file. Exclude `src_experiment_data` (re-transcribed test encounters) from training. The paper's "
+             "ROUGE-L is `rougeLsum` (sentences split on newlines, as `evaluate.load('rouge')` does); `rougeL` is "
+             "the sentence-level LCS, kept for reference. On the five published test1 outputs in the repository's "
+             "baselines, ROUGE-1, ROUGE-2 and ROUGE-L (rougeLsum) equal the paper's table to 0.01 point.")
     _test = dict(test1='clinicalnlp_taskB_test1', test2='clinicalnlp_taskC_test2', test3='clef_taskC_test3')
     def __init__(self, subset=None): super().__init__(subset); self.subset = subset
     def files(self, src):
@@ -62,39 +64,52 @@ def tomg_extract(text:str)->str:
         if isinstance(d, dict) and 'molecule' in d: return str(d['molecule'])
     return text
 
-_TOMG_COLS = dict(MolCustom_AtomNum=list(ELEMENTS), MolCustom_BondNum=['single', 'double', 'triple', 'rotatable', 'aromatic'],
+_TOMG_COLS = dict(MolCustom_AtomNum=list(ELEMENTS),
+                  MolCustom_BondNum=['single', 'double', 'triple', 'rotatable', 'aromatic'],
                   MolCustom_FunctionalGroup=TOMG_DEFS['functional_group_subtask_columns'], MolEdit_AddComponent=['molecule', 'added_group'],
-                  MolEdit_DelComponent=['molecule', 'removed_group'], MolEdit_SubComponent=['molecule', 'added_group', 'removed_group'],
+                  MolEdit_DelComponent=['molecule', 'removed_group'], MolEdit_SubComponent=['molecule', 'added_group',
+                                                                                            'removed_group'],
                   MolOpt_LogP=['molecule'], MolOpt_MR=['molecule'], MolOpt_QED=['molecule'])
 
 # %% ../nbs/ftbench_nbs/02_suite.ipynb #56825570
 @register
 class TOMGBench(Task):
     name, title = 'tomg_bench', 'TOMG-Bench'
-    requirement = "Make the model generate molecules (SMILES) that satisfy text constraints: atom, bond and functional-group counts, edits of a given molecule, and property optimisation."
+    requirement = ("Make the model generate molecules (SMILES) that satisfy text constraints: atom, bond and "
+                   "functional-group counts, edits of a given molecule, and property optimisation.")
     source = 'phenixace/S2-TOMG-Bench'
     license = 'Apache-2.0 (HF card of phenixace/S2-TOMG-Bench; OpenMolIns per its card)'
     primary_metric = 'success_rate'
     metrics = ['success_rate', 'validity', 'similarity', 'weighted_success_rate']
     paper = dict(base=0.182, trex=0.681, ref=0.642)
     subsets, subset_col = TOMG_SUBTASKS, 'subtask'
-    split_plan = dict(train=('openmolins', None), validation=('test', 'carve'), test=('test', 'rest'), full=('test', None))
-    system = ("You are working as an assistant of a chemist user. Follow the chemist's instruction and generate a molecule that meets "
-              "the requirements. Answer with a JSON object whose key \"molecule\" holds the SMILES, e.g. {\"molecule\": \"CCO\"}.")
-    notes = ("Validation = seeded 20% of each subtask file (the benchmark is test-only), test = the other 80% (4,000 rows per subtask); "
-             "train = OpenMolIns-light. The leaderboard scores all 5,000 rows of each subtask: compare with published numbers on `load('full')`, "
-             "which is every row in file order; numbers on ftbench's test split differ from them by construction. "
-             "Primary = mean of the nine per-subtask success rates (the leaderboard's A-bar-cc). Scoring follows the benchmark's `evaluate.py` @ 079fff8 "
-             "and its SMARTS (shipped as fixtures/tomg_bench/smarts.json); on the published Galactica-125M (OpenMolIns-light) predictions it reproduces "
-             "that script's success rate, validity and similarity of every subtask exactly (mean success rate 0.208067; the README's 20.95 % is 0.14 point higher, "
-             "as the pack notes). Train path checked against the Hub: the dataset repo phenixace/OpenMolIns-light lists `train.csv` at its root "
-             "(664 kB; its dataset card links arXiv 2412.14642); offline, a local folder holds it as `OpenMolIns-light/train.csv`. "
-             "That file and the GitHub `data/instruction_tuning/light/train.csv` (4,500 rows) were not compared byte for byte. "
-             "The benchmark files: the Hub repo phenixace/S2-TOMG-Bench (main, 'Upload 9 files', 45k rows, Apache-2.0 card) holds the nine "
-             "`<Task>_<Sub>.csv` at its root, the names `files()` asks for; the pack's copies are GitHub @ 079fff8's `test.csv` files, "
-             "not compared with the Hub's.")
-    approximate = {'weighted_success_rate': "the README's wA-bar-cc formula is not in evaluate.py; ftbench weights each success by its source similarity (1 for MolCustom). "
-                                            "On the published Galactica-125M predictions (all 45,000 rows): ftbench 12.58 % vs the README's 13.13(6) %, a gap of 0.55 point"}
+    split_plan = dict(train=('openmolins', None), validation=('test', 'carve'), test=('test', 'rest'),
+                      full=('test', None))
+    system = ("You are working as an assistant of a chemist user. Follow the chemist's instruction and generate a "
+              "molecule that meets the requirements. Answer with a JSON object whose key \"molecule\" holds the "
+              "SMILES, e.g. {\"molecule\": \"CCO\"}.")
+
+# %% ../nbs/ftbench_nbs/02_suite.ipynb #5674fa84
+TOMGBench.notes = ("Validation = seeded 20% of each subtask file (the benchmark is test-only), test = the other 80% "
+                   "(4,000 rows per subtask); train = OpenMolIns-light. The leaderboard scores all 5,000 rows of "
+                   "each subtask: compare with published numbers on `load('full')`, which is every row in file "
+                   "order; numbers on ftbench's test split differ from them by construction. Primary = mean of the "
+                   "nine per-subtask success rates (the leaderboard's A-bar-cc). Scoring follows the benchmark's "
+                   "`evaluate.py` @ 079fff8 and its SMARTS (shipped as fixtures/tomg_bench/smarts.json); on the "
+                   "published Galactica-125M (OpenMolIns-light) predictions it reproduces that script's success "
+                   "rate, validity and similarity of every subtask exactly (mean success rate 0.208067; the README's "
+                   "20.95 % is 0.14 point higher, as the pack notes). Train path checked against the Hub: the "
+                   "dataset repo phenixace/OpenMolIns-light lists `train.csv` at its root (664 kB; its dataset card "
+                   "links arXiv 2412.14642); offline, a local folder holds it as `OpenMolIns-light/train.csv`. That "
+                   "file and the GitHub `data/instruction_tuning/light/train.csv` (4,500 rows) were not compared "
+                   "byte for byte. The benchmark files: the Hub repo phenixace/S2-TOMG-Bench (main, 'Upload 9 "
+                   "files', 45k rows, Apache-2.0 card) holds the nine `<Task>_<Sub>.csv` at its root, the names "
+                   "`files()` asks for; the pack's copies are GitHub @ 079fff8's `test.csv` files, not compared with "
+                   "the Hub's.")
+TOMGBench.approximate = {'weighted_success_rate': "the README's wA-bar-cc formula is not in evaluate.py; ftbench "
+                                                  "weights each success by its source similarity (1 for MolCustom). "
+                                                  "On the published Galactica-125M predictions (all 45,000 rows): "
+                                                  "ftbench 12.58 % vs the README's 13.13(6) %, a gap of 0.55 point"}
 
 # %% ../nbs/ftbench_nbs/02_suite.ipynb #cf684f9c
 @patch
@@ -103,7 +118,8 @@ def files(self:TOMGBench, src):
     return [(s, f'{s}.csv') for s in self.active_subsets()]
 
 @patch
-def required(self:TOMGBench, sub, src): return ['SubTask', 'Instruction', 'molecule'] if src == 'openmolins' else ['Instruction'] + _TOMG_COLS[sub]
+def required(self:TOMGBench, sub, src):
+    return ['SubTask', 'Instruction', 'molecule'] if src == 'openmolins' else ['Instruction'] + _TOMG_COLS[sub]
 
 @patch
 def select(self:TOMGBench, rows, sub):
@@ -115,7 +131,8 @@ def prompt(self:TOMGBench, row): return row['Instruction']
 
 @patch
 def target(self:TOMGBench, row):
-    if 'SubTask' not in row or row.get('SubTask') is None: raise FTBenchError("tomg_bench: benchmark rows have no gold molecule; train on load('train') (OpenMolIns) rows")
+    if 'SubTask' not in row or row.get('SubTask') is None:
+        raise FTBenchError("tomg_bench: benchmark rows have no gold molecule; train on load('train') (OpenMolIns) rows")
     return json.dumps(dict(molecule=row['molecule']))
 
 @patch
@@ -150,7 +167,8 @@ def ome_extract(text:str):
 @register
 class OMeBench(Task):
     name, title = 'omebench', 'oMeBench'
-    requirement = "Make the model propose step-by-step organic reaction mechanisms (step types and intermediates as SMILES) for named reactions."
+    requirement = ("Make the model propose step-by-step organic reaction mechanisms (step types and intermediates as "
+                   "SMILES) for named reactions.")
     revision = '4ecae92'
     source = _gh('skylarkie/oMeBench', revision)
     license = 'MIT'
@@ -159,15 +177,19 @@ class OMeBench(Task):
     columns = ['reaction_id', 'reactants_smiles', 'products_smiles', 'conditions', 'mechanism']
     split_plan = dict(train=('silver', None), validation=('gold', 'carve'), test=('gold', 'rest'), full=('gold', None))
     system = "You are an expert organic chemist."
-    notes = ("Validation = seeded 20% of oMe-Gold, test = the rest. Which oMeS FT-Bench reports (S_total or S_partial) is unconfirmed. "
-             "oMe-Silver expands the same named-reaction templates as Gold: decontaminate by template (`reaction_id` prefix) if you want a clean test. "
-             "The prompt is ftbench's own, with the official prompt's menu of 31 type/subtype pairs (`prompts/default.txt`, shipped as fixtures/omebench/types.json). "
-             "oMeS (S_total, S_partial, V, L) is the official `utils_eval.py` and `run.py` scoring, reimplemented: per-reaction values rounded to 2 decimals, "
-             "then averaged (the official script rounds the averages to 3). Published numbers are over all 196 Gold reactions: compare on `load('full')`; "
-             "ftbench's test split is 157 of them (39 carved for validation). No published predictions ship with the repository, so agreement is checked on "
-             "hand-made cases and on the gold against itself (1 on all four); outside the repository, the official `oMeS` "
-             "function and ftbench's gave the same S_total, S_partial, V and L on each of 588 seeded random perturbations of the Gold mechanisms "
-             "(subtypes and intermediates swapped, truncated SMILES, steps dropped, inserted and shuffled).")
+    notes = ("Validation = seeded 20% of oMe-Gold, test = the rest. Which oMeS FT-Bench reports (S_total or "
+             "S_partial) is unconfirmed. oMe-Silver expands the same named-reaction templates as Gold: decontaminate "
+             "by template (`reaction_id` prefix) if you want a clean test. The prompt is ftbench's own, with the "
+             "official prompt's menu of 31 type/subtype pairs (`prompts/default.txt`, shipped as "
+             "fixtures/omebench/types.json). oMeS (S_total, S_partial, V, L) is the official `utils_eval.py` and "
+             "`run.py` scoring, reimplemented: per-reaction values rounded to 2 decimals, then averaged (the "
+             "official script rounds the averages to 3). Published numbers are over all 196 Gold reactions: compare "
+             "on `load('full')`; ftbench's test split is 157 of them (39 carved for validation). No published "
+             "predictions ship with the repository, so agreement is checked on hand-made cases and on the gold "
+             "against itself (1 on all four); outside the repository, the official `oMeS` function and ftbench's "
+             "gave the same S_total, S_partial, V and L on each of 588 seeded random perturbations of the Gold "
+             "mechanisms (subtypes and intermediates swapped, truncated SMILES, steps dropped, inserted and "
+             "shuffled).")
 
 # %% ../nbs/ftbench_nbs/02_suite.ipynb #bebc86ee
 @patch
@@ -178,8 +200,8 @@ def prompt(self:OMeBench, row):
     menu = '\n'.join(f"- {p['type']}/{p['subtype']}" for p in OME_MENU)
     return (f"Reactants: {' . '.join(row['reactants_smiles'])}\nProducts: {' . '.join(row['products_smiles'])}\n"
             f"Conditions: {row['conditions']}\n\nAllowed step types (type/subtype):\n{menu}\n\n"
-            "Give the mechanism as a JSON list of steps, each with \"step\", \"type\", \"subtype\" and \"intermediate_smiles\", "
-            "between [ANSWER] and [/ANSWER].")
+            "Give the mechanism as a JSON list of steps, each with \"step\", \"type\", \"subtype\" and "
+            "\"intermediate_smiles\", between [ANSWER] and [/ANSWER].")
 
 @patch
 def target(self:OMeBench, row):
@@ -193,29 +215,35 @@ def reference(self:OMeBench, row): return [{k: v for k, v in s.items() if v is n
 def extract(self:OMeBench, text): return ome_extract(text)
 
 @patch
-def text_fields(self:OMeBench, row): return [row.get('name') or '', ' '.join(row['reactants_smiles']), ' '.join(row['products_smiles'])]
+def text_fields(self:OMeBench, row):
+    return [row.get('name') or '', ' '.join(row['reactants_smiles']), ' '.join(row['products_smiles'])]
 
 @patch
 def _score(self:OMeBench, p, r, **kw): return omes_score(p, r, **kw)
 
 # %% ../nbs/ftbench_nbs/02_suite.ipynb #ac6bd95d
-HOC_LABELS = ['activating invasion and metastasis', 'avoiding immune destruction', 'cellular energetics', 'enabling replicative immortality',
+HOC_LABELS = ['activating invasion and metastasis', 'avoiding immune destruction', 'cellular energetics',
+              'enabling replicative immortality',
               'evading growth suppressors', 'genomic instability and mutation', 'inducing angiogenesis', 'resisting cell death',
               'sustaining proliferative signaling', 'tumor promoting inflammation']
 
 @register
 class HoC(Task):
     name, title = 'hoc', 'HoC (Hallmarks of Cancer)'
-    requirement = "Make the model tag biomedical abstracts with the hallmarks of cancer they discuss (multi-label, 10 hallmarks)."
+    requirement = ("Make the model tag biomedical abstracts with the hallmarks of cancer they discuss (multi-label, "
+                   "10 hallmarks).")
     revision = '6830c4f'
     source = _gh('qingyu-qc/gpt_bionlp_benchmark', revision)
     license = 'no licence file in the repository; the sentence-level BigBio packaging states GPL-3.0'
     primary_metric, metrics = 'macro_f1', ['macro_f1', 'micro_f1', 'example_f1']
     paper = dict(base=None, trex=0.897, ref=None)
     columns = ['pmid', 'text', 'labels']
-    notes = ("Document-level version (train 1,108 / dev 157 / test 315), which fits the paper's macro-F1; `full` is the test file. "
-             "An answer naming no hallmark counts as an abstention, although it is right for an abstract without hallmarks.")
-    def files(self, src): return [(None, f"Benchmarks/Hoc/datasets/full_set/{dict(train='train', validation='dev', test='test')[src]}.tsv")]
+    notes = ("Document-level version (train 1,108 / dev 157 / test 315), which fits the paper's macro-F1; `full` is "
+             "the test file. An answer naming no hallmark counts as an abstention, although it is right for an "
+             "abstract without hallmarks.")
+    def files(self, src):
+        return [(None,
+                 f"Benchmarks/Hoc/datasets/full_set/{dict(train='train', validation='dev', test='test')[src]}.tsv")]
     def prompt(self, row):
         return ("Which hallmarks of cancer does this abstract discuss? Choose one or more of:\n" + '\n'.join(f"- {l}" for l in HOC_LABELS) +
                 f"\n\nAbstract: {row['text']}\n\nAnswer with the hallmark names separated by '; '.")
@@ -248,7 +276,8 @@ def cs_abstains(text:str, ref:dict)->bool:
 @register
 class CSBench(Task):
     name, title = 'cs_bench', 'CS-Bench'
-    requirement = "Make the model answer computer-science exam questions (data structures, computer organisation, networks, operating systems)."
+    requirement = ("Make the model answer computer-science exam questions (data structures, computer organisation, "
+                   "networks, operating systems).")
     revision = '68d6f39'
     source = _gh('csbench/csbench', revision)
     license = 'CC BY-NC 4.0 (non-commercial)'
@@ -258,14 +287,26 @@ class CSBench(Task):
     columns = ['ID', 'Format', 'Question', 'Answer']
     split_plan = dict(train=None, validation=('valid', None), test=('test', None))
     no_split = "CS-Bench has no training data (only `valid`, 236 items per language); find or synthesise CS exam QA"
-    approximate = {'acc_Multiple-choice': "deliberately not the official rule: gen_judgment.py takes the first \\b[ABCD]\\b case-insensitively, so 'This is a tricky one. The answer is C' reads as A; ftbench reads a stated answer first, then the first capital letter. They agree on outputs without a lowercase a-d word before the answer. Not measurable: no published predictions",
-                   'acc_Assertion': "deliberately not the official code, whose case mismatch scores every assertion 0; ftbench compares true/false case-insensitively. Not measurable: no published predictions",
-                   'accuracy': "on the default `objective` subset, the mean of the two rules above; with subset `all` or a fill-in/open-ended subset it also averages the approximate judge stand-ins below",
-                   'acc_Fill-in-the-blank': "the official score is a GPT-4 judge's verdict; ftbench checks that the normalised gold answer occurs in the output. Not measurable: no published predictions",
-                   'acc_Open-ended': "the official score is a GPT-4 judge's 1-10 grade; ftbench uses ROUGE-L F against the reference answer. Not measurable: no published predictions"}
-    notes = ("English files; `full` is the test file (2,183 items; 1,778 multiple-choice and assertion in the default `objective` subset). "
-             "Fill-in and open-ended scores approximate the official GPT-4 judge (containment, ROUGE-L). Assertions compare true/false "
-             "case-insensitively: the official gen_judgment.py compares the lower-case word with the upper-cased answer, which never matches.")
+    approximate = {'acc_Multiple-choice': "deliberately not the official rule: gen_judgment.py takes the first "
+                                          "\\b[ABCD]\\b case-insensitively, so 'This is a tricky one. The answer is "
+                                          "C' reads as A; ftbench reads a stated answer first, then the first "
+                                          "capital letter. They agree on outputs without a lowercase a-d word before "
+                                          "the answer. Not measurable: no published predictions",
+                   'acc_Assertion': "deliberately not the official code, whose case mismatch scores every assertion "
+                                    "0; ftbench compares true/false case-insensitively. Not measurable: no published "
+                                    "predictions",
+                   'accuracy': "on the default `objective` subset, the mean of the two rules above; with subset "
+                               "`all` or a fill-in/open-ended subset it also averages the approximate judge "
+                               "stand-ins below",
+                   'acc_Fill-in-the-blank': "the official score is a GPT-4 judge's verdict; ftbench checks that the "
+                                            "normalised gold answer occurs in the output. Not measurable: no "
+                                            "published predictions",
+                   'acc_Open-ended': "the official score is a GPT-4 judge's 1-10 grade; ftbench uses ROUGE-L F "
+                                     "against the reference answer. Not measurable: no published predictions"}
+    notes = ("English files; `full` is the test file (2,183 items; 1,778 multiple-choice and assertion in the "
+             "default `objective` subset). Fill-in and open-ended scores approximate the official GPT-4 judge "
+             "(containment, ROUGE-L). Assertions compare true/false case-insensitively: the official gen_judgment.py "
+             "compares the lower-case word with the upper-cased answer, which never matches.")
 
 # %% ../nbs/ftbench_nbs/02_suite.ipynb #965a7b99
 @patch
@@ -279,7 +320,8 @@ def select(self:CSBench, rows, sub):
 @patch
 def prompt(self:CSBench, row):
     f, q = row['Format'], row['Question']
-    if f == 'Multiple-choice': return q + ''.join(f"\n({k}) {row[k]}" for k in 'ABCD') + "\nAnswer with the letter of the correct option only."
+    if f == 'Multiple-choice':
+        return q + ''.join(f"\n({k}) {row[k]}" for k in 'ABCD') + "\nAnswer with the letter of the correct option only."
     if f == 'Assertion': return q + "\nIs this statement true or false? Answer true or false."
     if f == 'Fill-in-the-blank': return q + "\nFill in the blank. Answer with the missing words only."
     return q + "\nAnswer briefly."
@@ -301,7 +343,8 @@ def _score(self:CSBench, p, r, **kw):
     return with_abstentions(make_score('accuracy', pe, metrics=m, **kw), [cs_abstains(x, y) for x, y in zip(p, r)])
 
 # %% ../nbs/ftbench_nbs/02_suite.ipynb #1f766a35
-OFD_TASKS = ['emotion_identification', 'entity_disambiguation', 'financial_facts', 'data_inspection', 'financial_terminology',
+OFD_TASKS = ['emotion_identification', 'entity_disambiguation', 'financial_facts', 'data_inspection',
+             'financial_terminology',
              'metric_calculation', 'value_extraction', 'intent_understanding', 'entity_recognition']
 
 def ofd_example(text:str, ref:dict)->float:
@@ -313,23 +356,27 @@ def ofd_example(text:str, ref:dict)->float:
 @register
 class OpenFinData(Task):
     name, title = 'openfindata', 'OpenFinData'
-    requirement = "Make the model answer Chinese financial questions: terminology, facts, metric calculation, value extraction, sentiment and intent, entities."
+    requirement = ("Make the model answer Chinese financial questions: terminology, facts, metric calculation, value "
+                   "extraction, sentiment and intent, entities.")
     source = 'https://github.com/open-compass/OpenFinData/releases/download/release/openfindata_release.zip'
     license = 'Apache-2.0 repository; README: academic research only, not for model training'
     train_allowed = False
-    train_refusal = "the OpenFinData README says the data are for academic research only and must not be used for model training; use external Chinese finance data"
+    train_refusal = ("the OpenFinData README says the data are for academic research only and must not be used for "
+                     "model training; use external Chinese finance data")
     primary_metric = 'accuracy'; metrics = ['accuracy'] + [f"acc_{t}" for t in OFD_TASKS]
     paper = dict(base=0.494, trex=0.699, ref=None)
     subsets, subset_col = OFD_TASKS, 'task'
     columns = ['question', 'answer']
     split_plan = dict(train=None, validation=('test', 'carve'), test=('test', 'rest'), full=('test', None))
-    notes = ("Base 0.494 is derived from the paper's +0.205 gain; TREX 0.699 from a secondary listing. "
-             "Source checked: the repository README's download link is `releases/download/release/openfindata_release.zip` (tag `release`; "
-             "ftbench used to ask for `v1.0.0`, which the README never names), and the unzipped `openfindata_release/` folder holds one "
-             "`<task>.json` per task, read by OpenCompass's `OpenFinDataDataset` as `<path>/<name>.json`; the nine task names are those of "
-             "OpenCompass's `OpenFinData_gen` config. Scoring follows that config: the last capital letter (`last_capital_postprocess`) "
-             "against the answer, and for entity recognition every `、`-separated gold entity present (`OpenFinDataKWEvaluator`). "
-             "`full` is every row of the nine files; the test split is 80 % of each.")
+    notes = ("Base 0.494 is derived from the paper's +0.205 gain; TREX 0.699 from a secondary listing. Source "
+             "checked: the repository README's download link is `releases/download/release/openfindata_release.zip` "
+             "(tag `release`; ftbench used to ask for `v1.0.0`, which the README never names), and the unzipped "
+             "`openfindata_release/` folder holds one `<task>.json` per task, read by OpenCompass's "
+             "`OpenFinDataDataset` as `<path>/<name>.json`; the nine task names are those of OpenCompass's "
+             "`OpenFinData_gen` config. Scoring follows that config: the last capital letter "
+             "(`last_capital_postprocess`) against the answer, and for entity recognition every `、`-separated gold "
+             "entity present (`OpenFinDataKWEvaluator`). `full` is every row of the nine files; the test split is 80 "
+             "% of each.")
 
 # %% ../nbs/ftbench_nbs/02_suite.ipynb #b828b080
 @patch
@@ -369,13 +416,15 @@ class SST2(Task):
     columns = ['idx', 'sentence', 'label']
     split_plan = dict(train=('train', 'rest'), validation=('train', 'carve'), test=('validation', None))
     carve_frac, carve_cap = 0.2, 872
-    notes = ("Test = official validation (872; test labels are hidden); `full` is the same file. Revision not pinned. "
-             "Source checked: the Hub repository stanfordnlp/sst2 (main, commit 8d51e7e 'Convert dataset to Parquet (#7)') lists "
-             "`data/train-00000-of-00001.parquet`, `data/validation-00000-of-00001.parquet` and `data/test-00000-of-00001.parquet` "
-             "(3.11 MB, 72.8 kB, 148 kB), the paths `files()` asks for; the real-data pack's copies, rebuilt from GitHub mirrors of GLUE, "
-             "have that layout and the columns `idx, sentence, label`.")
+    notes = ("Test = official validation (872; test labels are hidden); `full` is the same file. Revision not "
+             "pinned. Source checked: the Hub repository stanfordnlp/sst2 (main, commit 8d51e7e 'Convert dataset to "
+             "Parquet (#7)') lists `data/train-00000-of-00001.parquet`, `data/validation-00000-of-00001.parquet` and "
+             "`data/test-00000-of-00001.parquet` (3.11 MB, 72.8 kB, 148 kB), the paths `files()` asks for; the "
+             "real-data pack's copies, rebuilt from GitHub mirrors of GLUE, have that layout and the columns `idx, "
+             "sentence, label`.")
     def files(self, src): return [(None, f'data/{src}-00000-of-00001.parquet')]
-    def prompt(self, row): return f"Review: {row['sentence']}\nIs the sentiment of this review positive or negative? Answer with one word."
+    def prompt(self, row):
+        return f"Review: {row['sentence']}\nIs the sentiment of this review positive or negative? Answer with one word."
     def target(self, row): return ['negative', 'positive'][row['label']]
     def reference(self, row): return self.target(row)
     def extract(self, text):
@@ -411,12 +460,13 @@ class EconLogicQA(Task):
     metrics = ['accuracy', 'pairwise_accuracy']
     columns = ['Question', 'A', 'B', 'C', 'D', 'Answer']
     revision = '28de9728244fd33913a64188d526187ac8e3bdae'
-    notes = ("Zero-shot prompt of our own (the paper used 1- and 5-shot; no official prompt was released). `full` is the test file. "
-             "`pairwise_accuracy` is ftbench's own partial-credit view, not a metric of the paper. "
-             "Source checked: the Hub repository's main branch (pinned at 28de972, the last commit) lists `data/train.csv` (223 kB), "
-             "`data/val.csv` (74.9 kB) and `data/test.csv` (77.5 kB), and its dataset card maps the splits train/val/test to them, the paths "
-             "`files()` asks for. The Parquet listing is the parquet-converter bot's `refs/convert/parquet` branch "
-             "(`default/val/0000.parquet`, `default/test/0000.parquet`), not the files the card names: CSV stays.")
+    notes = ("Zero-shot prompt of our own (the paper used 1- and 5-shot; no official prompt was released). `full` is "
+             "the test file. `pairwise_accuracy` is ftbench's own partial-credit view, not a metric of the paper. "
+             "Source checked: the Hub repository's main branch (pinned at 28de972, the last commit) lists "
+             "`data/train.csv` (223 kB), `data/val.csv` (74.9 kB) and `data/test.csv` (77.5 kB), and its dataset "
+             "card maps the splits train/val/test to them, the paths `files()` asks for. The Parquet listing is the "
+             "parquet-converter bot's `refs/convert/parquet` branch (`default/val/0000.parquet`, "
+             "`default/test/0000.parquet`), not the files the card names: CSV stays.")
 
 # %% ../nbs/ftbench_nbs/02_suite.ipynb #63c7b7ee
 @patch
@@ -458,7 +508,8 @@ def _call(c): return f"{c['function']['name']}({json.dumps(c['function']['argume
 @register
 class GTA(Task):
     name, title = 'gta', 'GTA (General Tool Agents)'
-    requirement = "Make the model act as a tool-using agent: answer questions about images by calling tools (OCR, calculator, search, drawing...)."
+    requirement = ("Make the model act as a tool-using agent: answer questions about images by calling tools (OCR, "
+                   "calculator, search, drawing...).")
     source = 'Jize1/GTA'
     license = 'Apache-2.0'
     primary_metric, metrics = 'answer_acc', ['answer_acc', 'objective_acc', 'subjective_sim']
@@ -466,12 +517,18 @@ class GTA(Task):
     columns = ['tools', 'files', 'dialogs', 'gt_answer']
     json_cols = ('tools', 'files', 'dialogs', 'gt_answer')
     split_plan = dict(train=None, validation=('test', 'carve'), test=('test', 'rest'), full=('test', None))
-    no_split = "GTA has no training data (229 test queries); synthesise tool-use trajectories over the 14 tool signatures"
-    approximate = {'subjective_sim': "the official score is the cosine similarity of sentence embeddings from a Hub model, which cannot be fetched offline; ftbench uses the best ROUGE-L F over the reference answers. Not measurable: no published predictions",
-                   'answer_acc': "mixes objective answers (faithful whitelist/blacklist rule) with the subjective ones scored by the ROUGE-L stand-in. Not measurable: no published predictions"}
-    notes = ("Step-by-step final-answer accuracy; subjective answers approximated by ROUGE-L (the official embedding model needs the hub); image-generation queries excluded. `full` is every scorable query of dataset.json; the test split is 80 % of them. "
-             "Source checked: the Hub repository Jize1/GTA (main) lists `dataset.json` (1.43 MB), `toolmeta.json` and `image/` at its root; "
-             "`files()` asks for `dataset.json`, a JSON object keyed by query id, read with the id as `idx`.")
+    no_split = ("GTA has no training data (229 test queries); synthesise tool-use trajectories over the 14 tool "
+                "signatures")
+    approximate = {'subjective_sim': "the official score is the cosine similarity of sentence embeddings from a Hub "
+                                     "model, which cannot be fetched offline; ftbench uses the best ROUGE-L F over "
+                                     "the reference answers. Not measurable: no published predictions",
+                   'answer_acc': "mixes objective answers (faithful whitelist/blacklist rule) with the subjective "
+                                 "ones scored by the ROUGE-L stand-in. Not measurable: no published predictions"}
+    notes = ("Step-by-step final-answer accuracy; subjective answers approximated by ROUGE-L (the official embedding "
+             "model needs the hub); image-generation queries excluded. `full` is every scorable query of "
+             "dataset.json; the test split is 80 % of them. Source checked: the Hub repository Jize1/GTA (main) "
+             "lists `dataset.json` (1.43 MB), `toolmeta.json` and `image/` at its root; `files()` asks for "
+             "`dataset.json`, a JSON object keyed by query id, read with the id as `idx`.")
 
 # %% ../nbs/ftbench_nbs/02_suite.ipynb #3b904155
 @patch
@@ -488,8 +545,11 @@ def prompt(self:GTA, row):
     if files: lines.append("Files: " + ', '.join(f['path'] for f in files))
     lines.append(f"\nQuestion: {d[0]['content']}")
     for m in d[1:-1]:
-        if m['role'] == 'assistant': lines += [f"Thought: {m.get('thought', '')}"] + [f"Action: {_call(c)}" for c in m.get('tool_calls') or []]
-        elif m['role'] == 'tool': lines.append(f"Observation: {m['content'].get('content') if isinstance(m['content'], dict) else m['content']}")
+        if m['role'] == 'assistant':
+            lines += [f"Thought: {m.get('thought', '')}"] + [f"Action: {_call(c)}" for c in m.get('tool_calls') or []]
+        elif m['role'] == 'tool':
+            lines.append("Observation: "
+                         f"{m['content'].get('content') if isinstance(m['content'], dict) else m['content']}")
     return '\n'.join(lines + ["\nGive the final answer."])
 
 @patch

@@ -18,13 +18,17 @@ def read_results(path)->list:
     if not p.exists(): raise FTBenchError(f"no such results file: {p}")
     txt = p.read_text(encoding='utf-8').strip()
     if not txt: raise FTBenchError(f"{p}: empty results file")
-    try: d = json.loads(txt) if txt[:1] in '[{' and not (txt[:1] == '{' and '\n{' in txt) else [json.loads(l) for l in txt.splitlines() if l.strip()]
-    except json.JSONDecodeError as e: raise FTBenchError(f"{p}: not JSON or JSON Lines ({e.msg}, line {e.lineno})") from None
+    try:
+        d = json.loads(txt) if txt[:1] in '[{' and not (txt[:1] == '{' and '\n{' in txt) else [json.loads(l) for l in txt.splitlines() if l.strip()]
+    except json.JSONDecodeError as e:
+        raise FTBenchError(f"{p}: not JSON or JSON Lines ({e.msg}, line {e.lineno})") from None
     rows = d.get('results', [d]) if isinstance(d, dict) else d
     if not rows: raise FTBenchError(f"{p}: no results")
     for i, r in enumerate(rows):
         miss = [k for k in ('task', 'tuned') if k not in r]
-        if miss: raise FTBenchError(f"{p}: result {i} is missing {', '.join(miss)} (each needs task and tuned; base and ref are optional)")
+        if miss:
+            raise FTBenchError(f"{p}: result {i} is missing {', '.join(miss)} (each needs task and tuned; base and ref "
+                               "are optional)")
         task(r['task'])
     return rows
 
@@ -38,7 +42,8 @@ def _fill(r, bases=None)->dict:
     ref = r.get('ref', p.get('ref'))
     short = lambda p, k: '/'.join(Path(str(p)).parts[-k:])
     sysname = None if 'model' not in r else short(r['model'], 1) + (f"+{short(r['adapter'], 2)}" if r.get('adapter') else '') + (f"@{r['split']}" if r.get('split') else '')
-    return dict(task=t.name, system=sysname, metric=r.get('metric', t.primary_metric), base=base, tuned=r['tuned'], ci=r.get('ci'), ref=ref, G=gain(r['tuned'], base, ref, r.get('min_gap', 0.01)))
+    return dict(task=t.name, system=sysname, metric=r.get('metric', t.primary_metric), base=base, tuned=r['tuned'],
+                ci=r.get('ci'), ref=ref, G=gain(r['tuned'], base, ref, r.get('min_gap', 0.01)))
 
 # %% ../nbs/ftbench_nbs/04_cli.ipynb #c021d77e
 def _f(v): return 'n/a' if v is None else f"{v:.3f}"
@@ -86,7 +91,8 @@ def _add_conform(sp):
     c = sp.add_parser('conform', help="score a benchmark's published predictions and compare with the official numbers",
                       description=CONFORM_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     c.add_argument('task', help="a task name (aci_bench, lawbench, tomg_bench), or 'all' for every task of the pack")
-    c.add_argument('dir', nargs='?', default=None, help="the task's folder laid out as in the real-data pack (for all: the pack); default: the pack")
+    c.add_argument('dir', nargs='?', default=None, help="the task's folder laid out as in the real-data pack (for "
+                                                        "all: the pack); default: the pack")
     c.add_argument('--json', default=None, metavar='FILE', help='also write the rows as JSON to FILE')
     c.set_defaults(fn=_conform)
 
@@ -103,24 +109,37 @@ examples:
 def _run(a)->int:
     "Score the model, print one line, append the row to the results file."
     from ftbench.hf import evaluate_model
-    if a.limit is not None and a.limit < 1: raise FTBenchError(f"--limit: {a.limit} is not a number of rows. Fix: leave it out (all rows) or pass 1 or more.")
-    r = evaluate_model(task(a.task, a.subset), a.model, a.adapter, a.split, a.limit, a.data, a.max_new_tokens, a.batch_size)
+    if a.limit is not None and a.limit < 1:
+        raise FTBenchError(f"--limit: {a.limit} is not a number of rows. Fix: leave it out (all rows) or pass 1 or "
+                           "more.")
+    r = evaluate_model(task(a.task, a.subset), a.model, a.adapter, a.split, a.limit, a.data, a.max_new_tokens,
+                       a.batch_size)
     preds = r.pop('predictions')
-    if a.predictions: Path(a.predictions).write_text(''.join(json.dumps(p, ensure_ascii=False, default=str) + '\n' for p in preds), encoding='utf-8')
+    if a.predictions:
+        Path(a.predictions).write_text(''.join(json.dumps(p, ensure_ascii=False, default=str) + '\n' for p in preds),
+                                       encoding='utf-8')
     with open(a.out, 'a', encoding='utf-8') as f: f.write(json.dumps(r, ensure_ascii=False) + '\n')
-    print(f"{r['task']} {r['split']} ({r['n']} rows): {r['metric']} = {r['tuned']:.4f}  95% CI [{r['ci'][0]:.4f}, {r['ci'][1]:.4f}]"
+    print(f"{r['task']} {r['split']} ({r['n']} rows): {r['metric']} = {r['tuned']:.4f}  95% CI [{r['ci'][0]:.4f}, "
+          f"{r['ci'][1]:.4f}]"
           f"  model {r['model']}" + (f" + adapter {r['adapter']}" if r['adapter'] else '') + f"; appended to {a.out}")
     return 0
 
+# %% ../nbs/ftbench_nbs/04_cli.ipynb #3571ff93
 def _add_run(sp):
     "Add the `run` subcommand to the subparsers `sp`."
-    c = sp.add_parser('run', help='score a model (with or without an adapter) on a task', description=RUN_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
-    c.add_argument('task', help='a task name (see ftbench list)'); c.add_argument('--model', required=True, help='model folder or hub id')
+    c = sp.add_parser('run', help='score a model (with or without an adapter) on a task', description=RUN_HELP,
+                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    c.add_argument('task', help='a task name (see ftbench list)')
+    c.add_argument('--model', required=True, help='model folder or hub id')
     c.add_argument('--adapter', default=None, help='LoRA adapter folder (default: the model alone)')
-    c.add_argument('--split', default='validation', choices=['validation', 'test']); c.add_argument('--limit', type=int, default=None, help='score a seeded sample of N rows')
-    c.add_argument('--subset', default=None); c.add_argument('--data', default=None, help="the task's local files (default: its folder in the real-data pack)")
+    c.add_argument('--split', default='validation', choices=['validation', 'test'])
+    c.add_argument('--limit', type=int, default=None, help='score a seeded sample of N rows')
+    c.add_argument('--subset', default=None); c.add_argument('--data', default=None, help="the task's local files "
+                                                                                          "(default: its folder in "
+                                                                                          "the real-data pack)")
     c.add_argument('--max-new-tokens', type=int, default=None); c.add_argument('--batch-size', type=int, default=16)
-    c.add_argument('--out', default='ftbench_results.jsonl', help='results file to append to (default: ftbench_results.jsonl)')
+    c.add_argument('--out', default='ftbench_results.jsonl', help='results file to append to (default: '
+                                                                  'ftbench_results.jsonl)')
     c.add_argument('--predictions', default=None, metavar='FILE', help='also write every prediction as JSON Lines')
     c.set_defaults(fn=_run)
 
@@ -141,16 +160,22 @@ def paper_results()->list:
 
 def _paper(a): print(table(paper_results(), a.min_gap))
 
+# %% ../nbs/ftbench_nbs/04_cli.ipynb #b287e3dc
 def parser():
     "The argument parser of `ftbench`."
-    p = argparse.ArgumentParser(prog='ftbench', description='FT-Bench: ten fine-tuning tasks, their metrics, and offline mini tasks.')
+    p = argparse.ArgumentParser(prog='ftbench', description='FT-Bench: ten fine-tuning tasks, their metrics, and '
+                                                            'offline mini tasks.')
     sp = p.add_subparsers(dest='cmd', required=True)
     sp.add_parser('list', help='list the tasks').set_defaults(fn=_list)
-    c = sp.add_parser('card', help="show a task's card"); c.add_argument('name'); c.add_argument('--subset', default=None); c.set_defaults(fn=_card)
-    t = sp.add_parser('table', help='print base / tuned / reference / G from a results file (JSON or JSONL rows with task, tuned, optional base, ref)')
-    t.add_argument('results', nargs='+', help='results file(s)'); t.add_argument('--min-gap', type=float, default=0.01, help='G is n/a when |ref - base| is below this')
+    c = sp.add_parser('card', help="show a task's card")
+    c.add_argument('name'); c.add_argument('--subset', default=None); c.set_defaults(fn=_card)
+    t = sp.add_parser('table', help='print base / tuned / reference / G from a results file (JSON or JSONL rows with '
+                                    'task, tuned, optional base, ref)')
+    t.add_argument('results', nargs='+', help='results file(s)')
+    t.add_argument('--min-gap', type=float, default=0.01, help='G is n/a when |ref - base| is below this')
     t.set_defaults(fn=_table)
-    pp = sp.add_parser('paper', help="the paper's known scores (Qwen3-1.7B base / TREX / Qwen3-235B reference) as a table")
+    pp = sp.add_parser('paper', help="the paper's known scores (Qwen3-1.7B base / TREX / Qwen3-235B reference) as a "
+                                     "table")
     pp.add_argument('--min-gap', type=float, default=0.01); pp.set_defaults(fn=_paper)
     _add_run(sp); _add_conform(sp)
     return p

@@ -35,7 +35,8 @@ class Score:
                  per_example:list, # one score per example, in input order
                  metrics:dict=None, # every metric of the task, primary included
                 ):
-        self.name,self.value,self.ci,self.per_example = name,float(value),tuple(float(c) for c in ci),[float(x) for x in per_example]
+        self.name,self.value,self.ci,self.per_example = (name,float(value),tuple(float(c) for c in ci),
+                                                         [float(x) for x in per_example])
         self.metrics = {k:float(v) for k,v in (metrics or {name:value}).items()}
     @property
     def n(self): return len(self.per_example)
@@ -43,7 +44,8 @@ class Score:
         return f"Score({self.name}={self.value:.4f}, ci=({self.ci[0]:.4f}, {self.ci[1]:.4f}), n={self.n})"
     def _repr_markdown_(self):
         rows = "\n".join(f"| {k} | {v:.4f} |" for k,v in self.metrics.items())
-        return f"**{self.name} = {self.value:.4f}** (95% CI {self.ci[0]:.4f} – {self.ci[1]:.4f}, n={self.n})\n\n| metric | value |\n|---|---|\n{rows}"
+        return (f"**{self.name} = {self.value:.4f}** (95% CI {self.ci[0]:.4f} – {self.ci[1]:.4f}, n={self.n})\n\n"
+                f"| metric | value |\n|---|---|\n{rows}")
     def to_dict(self):
         return dict(name=self.name, value=self.value, ci=list(self.ci), per_example=self.per_example,
                     metrics=self.metrics)
@@ -126,7 +128,8 @@ def realdata(task:str=None, # a task's folder in the pack (e.g. 'tomg_bench'), o
             raise FTBenchError(f"FTBENCH_REALDATA={env} is not a folder (unset it or point it at the pack)")
     else:
         here = [FIXTURES.parent, Path.cwd().resolve()]
-        cands = [a/'shared'/'realdata' for h in here for a in (h, *h.parents)] + [FIXTURES.parent.parent.parent/'shared'/'realdata']
+        cands = ([a/'shared'/'realdata' for h in here for a in (h, *h.parents)]
+                 + [FIXTURES.parent.parent.parent/'shared'/'realdata'])
         root = next((c for c in cands if c.is_dir()), None)
     if root is None: return None
     if task is None: return root
@@ -193,7 +196,7 @@ class Task:
     license = 'unknown'
     train_allowed, train_refusal = True, None
     primary_metric, metrics, higher_is_better = 'accuracy', ['accuracy'], True
-    interval = 'bootstrap'  # the 95% interval `score` reports: 'wilson' (exact-match accuracy) or 'bootstrap' (percentile)
+    interval = 'bootstrap'  # the 95% interval `score` reports: 'wilson' (exact-match accuracy) or 'bootstrap'
     paper = None        # dict(base=, trex=, ref=) on a 0-1 scale, where known
     subsets, default_subset, subset_col = [], None, 'subset'
     columns = []        # required columns of every source file
@@ -220,7 +223,8 @@ class Task:
     def active_subsets(self)->list: return [self.subset] if self.subset else list(self.subsets) or [None]
     def files(self, src_split)->list: raise NotImplementedError  # [(subset, rel_path)]
     def metric_path(self)->Path:
-        return Path(__file__).parent/'metrics'/self.name if '__file__' in globals() else FIXTURES.parent/'metrics'/self.name
+        return (Path(__file__).parent/'metrics'/self.name if '__file__' in globals()
+                else FIXTURES.parent/'metrics'/self.name)
 
 # %% ../nbs/ftbench_nbs/00_core.ipynb #7bad0ac0
 def _plan(self:Task, split:str)->tuple:
@@ -336,7 +340,8 @@ def card(self:Task)->str:
              f"> {self.requirement}", "",
              f"- **source**: {self.source}" + (f" @ `{self.revision}`" if self.revision else " (revision not pinned)"),
              f"- **licence**: {self.license}",
-             f"- **training**: " + (f"REFUSED: {self.train_refusal}" if not self.train_allowed else "allowed" if self.has_train else f"allowed, but {self.no_split}"),
+             f"- **training**: " + (f"REFUSED: {self.train_refusal}" if not self.train_allowed
+                                    else "allowed" if self.has_train else f"allowed, but {self.no_split}"),
              f"- **metric**: {self.primary_metric} ({'higher' if self.higher_is_better else 'lower'} is better); all: "
              f"{', '.join(self.metrics)}",
              f"- **subsets**: {', '.join(map(str, self.subsets)) or 'none'}",

@@ -80,7 +80,8 @@ _NEG = ['awful', 'flimsy', 'poor', 'useless', 'disappointing', 'noisy', 'broken'
 _OPEN = ['Honestly,', 'Overall', 'After a week,', 'For the price', 'Well,', 'In short,', '']
 _OFF = ['The train to the city was late again today.', 'It rained all afternoon in the valley.',
         'The match ended in a draw after extra time.',
-        'The council met to discuss the new bridge.', 'Tomatoes grow best in full sun.', 'The museum opens at nine on Sundays.']
+        'The council met to discuss the new bridge.', 'Tomatoes grow best in full sun.',
+        'The museum opens at nine on Sundays.']
 
 def _clause(rng, pol):
     neg = rng.random() < 0.3
@@ -240,13 +241,15 @@ def order_pairs(p:str, g:str)->float:
 # %% ../nbs/ftbench_nbs/03_mini.ipynb #107f7ad2
 @patch
 def prompt(self:MiniOrder, row):
-    return row['question'] + ''.join(f"\n{k}. {row[k]}" for k in 'ABCD') + "\nWrite the four events in their logical order, one per line."
+    return (row['question'] + ''.join(f"\n{k}. {row[k]}" for k in 'ABCD')
+            + "\nWrite the four events in their logical order, one per line.")
 
 @patch
 def target(self:MiniOrder, row):
     "The events in the answer's order, one per line; an answer that is not a clean letter permutation is kept as it is (a wrong format)."
     a = row['answer']
-    return '\n'.join(row[L] for L in a.split(', ')) if _LETTERS.fullmatch(a or '') and len(set(a.split(', '))) == 4 else a
+    clean = _LETTERS.fullmatch(a or '') and len(set(a.split(', '))) == 4
+    return '\n'.join(row[L] for L in a.split(', ')) if clean else a
 
 @patch
 def reference(self:MiniOrder, row): return self.extract(self.target(row))
@@ -281,7 +284,8 @@ def _visit(rng):
     d, w, n = rng.randint(2, 14), rng.randint(1, 6), rng.choice(_NAMES)
     dia = (f"[doctor] hello {n}, what brings you in?\n[patient] i have {s} in my {b}.\n[doctor] how long has it been?\n"
            f"[patient] about {d} days, it started after {c}.\n[doctor] let's start {t} and see you in {w} weeks.")
-    note = f"CC: {b.capitalize()} {s}.\nHPI: {d} days of {b} {s} after {c}.\nPLAN: {t.capitalize()}; follow up in {w} weeks."
+    note = (f"CC: {b.capitalize()} {s}.\nHPI: {d} days of {b} {s} after {c}.\n"
+            f"PLAN: {t.capitalize()}; follow up in {w} weeks.")
     return dict(dialogue=dia, note=note, _key=dia)
 
 _CAR = ['brakes', 'clutch', 'battery', 'gearbox', 'tyres']
@@ -371,7 +375,8 @@ def good_pool(t:MiniTask, # a mini task
     text = lambda r: ' '.join(t.text_fields(r)[:1] if t.name == 'mini_notes' else t.text_fields(r))
     held = [_tri(text(r)) for s in ('validation', 'test') for r in t.load(s).to_list()]
     vocab = {w for r in src['curated'] for w in _words(text(r))}
-    fmt = (lambda r: t.format_ok(t.target(r))) if hasattr(t, 'format_ok') else (lambda r: t.extract(t.target(r)) == t.target(r))
+    fmt = ((lambda r: t.format_ok(t.target(r))) if hasattr(t, 'format_ok')
+           else (lambda r: t.extract(t.target(r)) == t.target(r)))
     near = lambda r: (lambda g: any(len(h & g) >= contain * len(h) for h in held))(_tri(text(r)))
     on_topic = lambda r: (lambda ws: len(ws & vocab) >= 0.6 * len(ws))(set(_words(text(r))))
     out, seen = [], set()

@@ -59,7 +59,7 @@ def make_score(name:str, # primary metric name
                n_boot:int=1000, # bootstrap resamples (0: no interval)
                seed:int=0, # bootstrap seed
                alpha:float=0.05, # 1 - confidence level
-               interval:str='bootstrap', # 'bootstrap' (percentile) or 'wilson' (0/1 values, the mean; n_boot is not used)
+               interval:str='bootstrap', # 'bootstrap' (percentile) or 'wilson' (0/1 values, the mean; no n_boot)
               )->Score:
     "A `Score` with the statistic's value on all examples and a percentile bootstrap (or Wilson) CI."
     import numpy as np
@@ -155,7 +155,8 @@ TOMG_SUBTASKS = ['MolCustom_AtomNum', 'MolCustom_BondNum', 'MolCustom_Functional
 ELEMENTS = dict(carbon=6, oxygen=8, nitrogen=7, sulfur=16, fluorine=9, chlorine=17, bromine=35, iodine=53,
                 phosphorus=15,
                 boron=5, silicon=14, selenium=34, tellurium=52, arsenic=33, antimony=51, bismuth=83, polonium=84)
-TOMG_DEFS = json.loads((FIXTURES/'tomg_bench'/'smarts.json').read_text(encoding='utf-8'))  # the benchmark's SMARTS and count rule
+# the benchmark's SMARTS and count rule
+TOMG_DEFS = json.loads((FIXTURES/'tomg_bench'/'smarts.json').read_text(encoding='utf-8'))
 FG_SMARTS = TOMG_DEFS['smarts']
 BONDS = ('single', 'double', 'triple', 'aromatic')
 _PATTERNS = {}
@@ -205,7 +206,8 @@ def tomg_check(smiles:str, # predicted SMILES
     sub, m = ref['subtask'], mol(smiles)
     if m is None: return False, False, None
     if sub == 'MolCustom_AtomNum':
-        return True, all(sum(a.GetAtomicNum() == z for a in m.GetAtoms()) == _num(ref.get(e)) for e, z in ELEMENTS.items()), None
+        return True, all(sum(a.GetAtomicNum() == z for a in m.GetAtoms()) == _num(ref.get(e))
+                         for e, z in ELEMENTS.items()), None
     if sub == 'MolCustom_BondNum':
         got = {b: sum(str(x.GetBondType()).lower() == b for x in m.GetBonds()) for b in BONDS}
         got['rotatable'] = Descriptors.NumRotatableBonds(m)

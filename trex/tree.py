@@ -267,13 +267,16 @@ def separated(a:Metric, b:Metric)->bool:
     if None in (a.ci_low, a.ci_high, b.ci_low, b.ci_high): return False
     return a.ci_low > b.ci_high or a.ci_high < b.ci_low
 
+# %% ../nbs/02_tree.ipynb #126beb2b
 @patch
 def set_reward(self:SearchTree, **kw)->Reward:
     "Set the reward normalisation (base, ref, higher_is_better, min_span, lo, hi, fail, read, separate)."
     r = validate(Reward, {**self.reward.model_dump(), **kw}, 'reward')
-    self.store.set_meta('reward', r.model_dump()); self.reward = r
+    self.store.set_meta('reward', r.model_dump())
+    self.reward = r
     return r
 
+# %% ../nbs/02_tree.ipynb #d9d0d37e
 @patch
 def record(self:SearchTree,
            nid,                   # the node that ran
@@ -281,10 +284,14 @@ def record(self:SearchTree,
     "Store `results` on a running node, finish it, and back up its reward."
     n = self[nid]
     results = [validate(VariantResult, r, f'results[{i}]') for i,r in enumerate(results)]
-    if n.status not in (Status.running, Status.approved): raise TrexError(f"node {nid} is {n.status}; results are recorded on an approved or running node. Fix: approve it first.")
+    if n.status not in (Status.running, Status.approved):
+        raise TrexError(f"node {nid} is {n.status}; results are recorded on an approved or running node. "
+                        "Fix: approve it first.")
     names = [v.name for v in n.plan.variants]
     for i,r in enumerate(results):
-        if names and r.variant not in names: raise TrexError(f"results[{i}].variant: {r.variant!r} is not a variant of node {nid}'s plan ({', '.join(names)}). Fix: name results after the plan's variants.")
+        if names and r.variant not in names:
+            raise TrexError(f"results[{i}].variant: {r.variant!r} is not a variant of node {nid}'s plan "
+                            f"({', '.join(names)}). Fix: name results after the plan's variants.")
     status = Status.done if any(r.status=='ok' for r in results) else Status.failed
     n = n.model_copy(update=dict(results=results, status=status))
     b = best_variant(results, by=self.reward.read)
@@ -292,12 +299,13 @@ def record(self:SearchTree,
         self.set_reward(base=self.reward.credit(b.val), higher_is_better=b.val.higher_is_better)
     reward = self.reward(self.reward.credit(b.val) if b else None)
     if self.reward.separate and b is not None and n.parent is not None:
-        p = self.nodes[n.parent]; pb = best_variant(p.results, by=self.reward.read)
+        p = self.nodes[n.parent]
+        pb = best_variant(p.results, by=self.reward.read)
         if pb is not None and p.reward is not None and not separated(b.val, pb.val): reward = p.reward
     now,changed = time.time(),[]
     for a in self.path(nid)[:-1] + [n]:
-        changed.append(a.model_copy(update=dict(visits=a.visits+1, value=a.value+reward, updated=now,
-                                                **(dict(results=results, status=status, reward=reward, finished=now) if a.id==nid else {}))))
+        mine = dict(results=results, status=status, reward=reward, finished=now) if a.id==nid else {}
+        changed.append(a.model_copy(update=dict(visits=a.visits+1, value=a.value+reward, updated=now, **mine)))
     self._write(changed, [('result', nid, dict(status=str(status), score=n.score, reward=reward))])
     return self.nodes[nid]
 

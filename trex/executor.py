@@ -167,9 +167,8 @@ def _score(self:Executor, job:Job, jr:JobResult, variant:str)->VariantResult:
         if split == 'validation':
             (out/'bad_cases.json').write_text(json.dumps(bad, indent=1, ensure_ascii=False, default=str))
             arts['bad_cases'] = self.rundir.rel(out/'bad_cases.json')
-    if jr.loss_curve: mets['final_loss'] = jr.loss_curve[-1][1]
-    if jr.eval_loss_curve: mets['final_eval_loss'] = jr.eval_loss_curve[-1][1]
-    if jr.reward_curve: mets['final_reward'] = jr.reward_curve[-1][1]
+    last = {k: base[f'{k}_curve'][-1][1] for k in ('loss', 'eval_loss', 'reward') if base[f'{k}_curve']}   # finite points only
+    mets.update({f'final_{k}': v for k,v in last.items()})
     if jr.steps: mets['steps'] = float(jr.steps)
     if 'validation' not in scored: return VariantResult(status='failed', error='no validation predictions', artifacts=arts, **base)
     return VariantResult(val=scored['validation'], test=scored.get('test'), metrics=mets, artifacts=arts, **base)

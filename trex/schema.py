@@ -159,7 +159,7 @@ def _repr_markdown_(self:Plan)->str:
 
 # %% ../nbs/00_schema.ipynb #dc50b04b
 class Metric(Record):
-    "A metric value with its bootstrap confidence interval."
+    "A metric value with its 95% confidence interval (Wilson or bootstrap, as the task scores it)."
     name: str
     value: float
     ci_low: float|None = None

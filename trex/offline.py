@@ -40,7 +40,7 @@ def analyse(self:OfflineResearcher, requirement:str=None, refresh:bool=False)->T
     data = [f"validation: {len(t.load('validation'))} rows (the test split is hidden)"] + [f"source {k}: {p['rows']} rows, {_flags(p)}" for k,p in prof.items()]
     ts = TaskSpec(capability=requirement or self.requirement or t.title, primary_metric=t.primary_metric, higher_is_better=t.higher_is_better,
                   data=data, constraints=['offline: no LLM and no network', 'training rows per round at most 50,000'],
-                  success=f"{t.primary_metric} on validation clearly above the base model's (outside its bootstrap interval)", queries=[t.title])
+                  success=f"{t.primary_metric} on validation clearly above the base model's (outside its 95% interval)", queries=[t.title])
     self._set('taskspec', dict(requirement=requirement or self.requirement, spec=ts.model_dump()))
     return ts
 
@@ -94,7 +94,11 @@ def drop_pools(recipe:list, drop:list, task)->list:
     return out
 
 # %% ../nbs/21a_offline.ipynb #6b0fb460
-def _nm(k, v): return f"{k}{v:.0e}".replace('e-0', 'e-').replace('e+0', 'e') if k=='lr' else f"{k}{v:g}"
+def _nm(k, v):
+    "A variant's name from its axis `k` and value `v`; a learning rate in short scientific form (lr1e-3, lr1.5e-4)."
+    if k != 'lr': return f"{k}{v:g}"
+    m, e = f"{v:.1e}".split('e')
+    return f"{k}{m.removesuffix('.0')}e{int(e)}"
 
 def longer(cfg:TrainConfig, m:float)->dict:
     "The config fields that train `m` times as long: `max_steps` when the run is capped by steps, else `epochs`."

@@ -54,7 +54,8 @@ def make_llm(kind:str,             # 'offline', 'anthropic' or 'openai' (or a st
     from trex.llm import AnthropicClient, OpenAIClient, DEFAULT_MODEL
     u = urlsplit(base_url or '')
     if u.username or u.password: raise TrexError("base-url: it holds credentials (user:KEY@host); trex never stores a key. Fix: export ANTHROPIC_API_KEY or OPENAI_API_KEY, and pass --base-url without them.")
-    kw = {k: v for k,v in dict(base_url=base_url or None, timeout=timeout, max_retries=retries).items() if v is not None}
+    kw = {k: v for k,v in dict(base_url=base_url or None,
+                               timeout=timeout, max_retries=retries).items() if v is not None}
     if kind in ('anthropic', 'AnthropicClient'): c = AnthropicClient(model=model or DEFAULT_MODEL, **kw)
     elif kind in ('openai', 'OpenAIClient'):
         if not model: raise TrexError("llm-model: the openai Researcher needs a model name. Fix: --llm-model <a name the server knows> (and --base-url for a local server).")
@@ -80,7 +81,8 @@ def drive(s:Session, steps:int=None, show:bool=False)->int:
     from trex.widgets import round_summary
     acted, i, waits = [], 0, False
     while steps is None or i < steps:
-        n = s.step(); i += 1
+        n = s.step()
+        i += 1
         if n is None: break
         ns = n if isinstance(n, list) else [n]      # a session with width > 1 acts on several nodes per step
         acted += ns
@@ -113,13 +115,15 @@ def _notify_of(a):
 
 def load(d, timeout:float=None, retries:int=None, notify=None)->Session:
     "The session in `d`, with its LLM client rebuilt from the stored settings (the key from the environment); `timeout`/`retries` override them."
-    cfg = _stored(d); llm = None
+    cfg = _stored(d)
+    llm = None
     if cfg['researcher']!='offline':
         x = dict(cfg.get('llm') or {})
         import trex.llm as L
         if x.get('kind') in ('anthropic', 'openai') and hasattr(L, 'client_from_settings'):   # every stored option (maxtok, effort, prices...); the key from the environment, credentials in a URL refused
             llm = L.client_from_settings(x | {k: v for k,v in dict(timeout=timeout, retries=retries).items() if v is not None})
-        else: llm = make_llm(x.get('kind') or cfg['researcher'], x.get('model'), x.get('base_url'), timeout if timeout is not None else x.get('timeout'),
+        else: llm = make_llm(x.get('kind') or cfg['researcher'], x.get('model'), x.get('base_url'),
+                             timeout if timeout is not None else x.get('timeout'),
                              retries if retries is not None else x.get('retries'))
     return _attach(Session.load(d, researcher=llm, **({'notify': notify} if notify is not None else {})), llm)
 
@@ -135,7 +139,8 @@ def best_vs_base(tree:SearchTree)->str:
     if base is None or base.best_result is None: return "base model: not evaluated"
     bv = base.best_result.val
     if b is None: return f"no trained node finished; base {bv}"
-    v = b.best_result.val; d = v.value - bv.value
+    v = b.best_result.val
+    d = v.value - bv.value
     better = v.key > bv.key
     apart = None not in (v.ci_low, v.ci_high, bv.ci_low, bv.ci_high) and (v.ci_low > bv.ci_high or v.ci_high < bv.ci_low)
     return (f"best {b.id} (variant {b.best_result.variant}): {v} vs base {bv}: {d:+.3f}, "
@@ -144,12 +149,16 @@ def best_vs_base(tree:SearchTree)->str:
 # %% ../nbs/40_cli.ipynb #630c78ad
 def summary(tree:SearchTree)->dict:
     "The run as plain JSON data: settings, spend, best node and one record per node."
-    st = tree.store; b = tree.best(); by = st.by_node()
+    st = tree.store
+    b = tree.best()
+    by = st.by_node()
     def rec(n):
         return dict(id=n.id, parent=n.parent, status=str(n.status), direction=n.plan.direction, summary=n.plan.summary,
                     score=n.score, reward=n.reward, visits=n.visits, value=n.value,
-                    spent={k: v for k,v in by.get(n.id, dict(usd=0., tokens_in=0, tokens_out=0, gpu_s=0., n=0)).items() if k!='n'},
-                    variants=[dict(name=r.variant, status=r.status, val=r.val.model_dump() if r.val else None, error=r.error) for r in n.results])
+                    spent={k: v for k,v in by.get(n.id, dict(usd=0., tokens_in=0,
+                                                             tokens_out=0, gpu_s=0., n=0)).items() if k!='n'},
+                    variants=[dict(name=r.variant, status=r.status,
+                                   val=r.val.model_dump() if r.val else None, error=r.error) for r in n.results])
     return dict(run_dir=str(st.run), session=st.meta('session'), budget=st.meta('budget'), gate=st.meta('gate'),
                 policy=st.meta('policy'), spent={k: v for k,v in st.totals().items() if k!='n'}, counts=tree.counts(),
                 best=b.id if b else None, best_trained=getattr(best_trained(tree), 'id', None),
@@ -157,7 +166,8 @@ def summary(tree:SearchTree)->dict:
 
 def describe(tree:SearchTree)->str:
     "The run as text: the tree, then its settings, spend, best node and what waits."
-    sm = summary(tree); c,b,sp = sm['session'] or {},sm['budget'] or {},sm['spent']
+    sm = summary(tree)
+    c,b,sp = sm['session'] or {},sm['budget'] or {},sm['spent']
     rounds = sum(1 for n in tree if n.parent is not None and n.results)
     lines = [str(tree), '',
              f"run: {sm['run_dir']}: {c.get('task')} on {c.get('model')}, {c.get('researcher')} Researcher, gate {(sm['gate'] or {}).get('mode')}, policy {(sm['policy'] or {}).get('name')}",
@@ -189,7 +199,8 @@ def write_recipe(node, path, fmt:str='script', variant=None, overwrite:bool=Fals
 
 # %% ../nbs/40_cli.ipynb #1bb7689a
 DEMO = {  # the demo's training settings per model: SmolLM2 must finish 3 rounds x 3 variants in under 10 minutes on 2 cores
-    'smollm2': dict(train_steps=4, micro_batch=8, max_length=128, learning_rate=1e-3, eval_limit=24, test_limit=0, loss_rows=8),
+    'smollm2': dict(train_steps=4, micro_batch=8, max_length=128, learning_rate=1e-3, eval_limit=24,
+                    test_limit=0, loss_rows=8),
     'tiny':    dict(train_steps=2, micro_batch=4, max_length=64, eval_limit=8, test_limit=0, loss_rows=4)}
 
 def _pick(a, k, pre=None): return getattr(a, k, None) if getattr(a, k, None) is not None else (pre or {}).get(k)
@@ -204,12 +215,15 @@ def _config(a, pre=None)->dict:
 def _extras(a)->dict:
     "Session.create's keywords for --verbose, --track, --notify and --notify-cmd."
     nt = dict(url=getattr(a, 'notify', None), command=getattr(a, 'notify_cmd', None))
-    return dict(verbose=bool(getattr(a, 'verbose', False)), track=getattr(a, 'track', None) or None, notify=nt if any(nt.values()) else None)
+    return dict(verbose=bool(getattr(a, 'verbose', False)), track=getattr(a, 'track', None) or None,
+                notify=nt if any(nt.values()) else None)
 
 def _create(d, a, task, llm=None, budget=None, gate='auto', policy='uct', pre=None)->Session:
     "A new session in `d` from the flags, with the `cli` settings stored."
-    s = Session.create(d, requirement=getattr(a, 'requirement', None), task=task, model=a.model, budget=budget, researcher=llm,
-                       policy=policy, gate=gate, seed=a.seed, config=_config(a, pre), eval_limit=_pick(a, 'eval_limit', pre),
+    s = Session.create(d, requirement=getattr(a, 'requirement', None), task=task, model=a.model, budget=budget,
+                       researcher=llm,
+                       policy=policy, gate=gate, seed=a.seed, config=_config(a, pre),
+                       eval_limit=_pick(a, 'eval_limit', pre),
                        test_limit=_pick(a, 'test_limit', pre), data_roots=getattr(a, 'data_root', None), **_extras(a))
     s.tree.store.set_meta('cli', dict(variants=a.variants, loss_rows=_pick(a, 'loss_rows', pre)))
     return _attach(s, llm)
@@ -233,7 +247,9 @@ def cmd_demo(a)->int:
     if a.resume and a.fresh: raise TrexError("--resume and --fresh: pick one. Fix: --resume continues the run in RUN_DIR, --fresh deletes it and starts again.")
     task, has = check_task(a.task), RunDir(d).exists
     check_model(a.model)
-    if has and a.resume: s = load(d, notify=_notify_of(a)); print(f"trex demo: resuming {d}")
+    if has and a.resume:
+        s = load(d, notify=_notify_of(a))
+        print(f"trex demo: resuming {d}")
     else:
         if has and not a.fresh: check_new_dir(d, f"trex demo {d} --resume to continue it, --fresh to delete it and start again, or name another directory")
         if has: shutil.rmtree(d)                       # only a directory that holds a trex run
@@ -248,7 +264,8 @@ def cmd_demo(a)->int:
     print(best_vs_base(s.tree))
     b = best_trained(s.tree)
     print(_safely(write_html, 'tree HTML', s.tree, RunDir(d).tree_html))
-    print(_safely(write_recipe, 'recipe', b, d/'recipe.py', 'script', None, True, s.tree) if b is not None else "recipe: skipped, no trained node finished.")
+    print(_safely(write_recipe, 'recipe', b, d/'recipe.py',
+                  'script', None, True, s.tree) if b is not None else "recipe: skipped, no trained node finished.")
     print(f"demo finished in {time.time()-t0:.0f} s (exit {code}). Look again with: trex show {d}")
     return code
 
@@ -256,7 +273,8 @@ def cmd_demo(a)->int:
 def cmd_run(a)->int:
     "`trex run`: start a run and step it until the budget or a gate stops it."
     d = check_new_dir(a.run_dir)
-    task = check_task(a.task, a.subset); check_model(a.model)
+    task = check_task(a.task, a.subset)
+    check_model(a.model)
     budget = validate(Budget, dict(rounds=a.rounds, usd=a.budget_usd, gpu_hours=a.gpu_hours, tokens=a.tokens), 'budget')
     llm = make_llm(a.researcher, a.llm_model, a.base_url, a.llm_timeout, a.llm_retries)
     s = _create(d, a, task, llm=llm, budget=budget, gate=a.gate, policy=a.policy)
@@ -268,12 +286,15 @@ def cmd_run(a)->int:
 
 def cmd_resume(a)->int:
     "`trex resume`: load a run (raising its budget if asked) and go on."
-    d = Path(a.run_dir); s = load(d, a.llm_timeout, a.llm_retries, notify=_notify_of(a))
-    up = {k: v for k,v in dict(rounds=a.rounds, usd=a.budget_usd, gpu_hours=a.gpu_hours, tokens=a.tokens).items() if v is not None}
+    d = Path(a.run_dir)
+    s = load(d, a.llm_timeout, a.llm_retries, notify=_notify_of(a))
+    up = {k: v for k,v in dict(rounds=a.rounds, usd=a.budget_usd,
+                               gpu_hours=a.gpu_hours, tokens=a.tokens).items() if v is not None}
     if a.steps is None and up.get('rounds', s.budget.rounds) is None: raise TrexError("steps: this run's budget has no rounds cap, so it would never stop. Fix: --steps N, or --rounds N.")
     with s.writing('trex resume'):
         if up:
-            s.budget = validate(Budget, s.budget.model_dump() | up, 'budget'); s.tree.store.set_meta('budget', s.budget.model_dump())
+            s.budget = validate(Budget, s.budget.model_dump() | up, 'budget')
+            s.tree.store.set_meta('budget', s.budget.model_dump())
             print(f"budget now: {s.budget}")
         s.verbose = a.verbose
         with quiet(a.verbose): code = drive(s, a.steps)
@@ -285,7 +306,8 @@ def cmd_show(a)->int:
     "`trex show`: the tree and the run's state, as text or JSON (the run is opened read-only)."
     t = SearchTree(Store.open(a.run_dir, create=False, readonly=True))
     print(json.dumps(summary(t), indent=1, default=str) if a.json else describe(t))
-    if a.html: print(write_html(t, Path(a.html if a.html is not True else RunDir(a.run_dir).tree_html)), file=sys.stderr if a.json else sys.stdout)
+    if a.html: print(write_html(t, Path(a.html if a.html is not True else RunDir(a.run_dir).tree_html)),
+                     file=sys.stderr if a.json else sys.stdout)
     return OK
 
 def _number(x)->int:
@@ -298,7 +320,8 @@ def cmd_push(a)->int:
     from trex.hub import push
     t = SearchTree(Store.open(a.run_dir, create=False, readonly=True))
     t[a.node]                                                       # an unknown node: one line with the fix
-    print(push(t, a.node, a.repo_id, private=not a.public, variant=a.variant, endpoint=a.endpoint)); return OK
+    print(push(t, a.node, a.repo_id, private=not a.public, variant=a.variant, endpoint=a.endpoint))
+    return OK
 
 # %% ../nbs/40_cli.ipynb #be0fd163
 def cmd_insights(a)->int:
@@ -306,11 +329,15 @@ def cmd_insights(a)->int:
     from trex.researcher import Researcher
     from trex.widgets import edit_insights, insights_text
     t = SearchTree.open(a.run_dir, create=False)
-    if a.add is None and a.edit is None and a.delete is None: print(insights_text(Researcher(None, tree=t).insights)); return OK
+    if a.add is None and a.edit is None and a.delete is None:
+        print(insights_text(Researcher(None, tree=t).insights))
+        return OK
     with RunLock(a.run_dir).hold('trex insights'):
         r = Researcher(None, tree=SearchTree(t.store))
-        xs = edit_insights(r, add=a.add, edit=(_number(a.edit[0])-1, a.edit[1]) if a.edit else None, delete=a.delete-1 if a.delete else None)
-    print(insights_text(xs)); return OK
+        xs = edit_insights(r, add=a.add, edit=(_number(a.edit[0])-1, a.edit[1]) if a.edit else None,
+                           delete=a.delete-1 if a.delete else None)
+    print(insights_text(xs))
+    return OK
 
 # %% ../nbs/40_cli.ipynb #6d8bdf2e
 def cmd_approve(a)->int:
@@ -331,16 +358,23 @@ def cmd_export(a)->int:
     "`trex export`: a node (default: the best trained one) as a standalone script or a trainer config."
     t = SearchTree(Store.open(a.run_dir, create=False, readonly=True))
     n = t[a.node] if a.node else best_trained(t)
-    if n is None: print(f"trex export: nothing to export: no trained node of {a.run_dir} finished yet.", file=sys.stderr); return FAILED
+    if n is None:
+        print(f"trex export: nothing to export: no trained node of {a.run_dir} finished yet.", file=sys.stderr)
+        return FAILED
     if not n.plan.variants: raise TrexError(f"node: {n.id} is the baseline, it trains nothing. Fix: name a trained node (trex show {a.run_dir}).")
-    if n.best_result is None: print(f"trex export: {n.id} has no finished variant ({n.status}).", file=sys.stderr); return FAILED
+    if n.best_result is None:
+        print(f"trex export: {n.id} has no finished variant ({n.status}).", file=sys.stderr)
+        return FAILED
     out = Path(a.out) if a.out else Path(a.run_dir)/'recipe.py'
     if not out.resolve().is_relative_to(Path(a.run_dir).resolve()):
         raise TrexError(f"--out: {out} is outside the run directory {a.run_dir}. Fix: write inside it (e.g. --out {Path(a.run_dir)/'recipe.py'}), then copy the files where you want them.")
     try: msg = write_recipe(n, out, a.format, a.variant, a.overwrite, t)
     except TrexError as e: raise TrexError(str(e).replace('pass overwrite=True', 'pass --overwrite').replace('without fmt', 'without --format')) from None
-    if msg.startswith('recipe: skipped'): print(f"trex export: {msg}", file=sys.stderr); return BAD_INPUT
-    print(msg); return OK
+    if msg.startswith('recipe: skipped'):
+        print(f"trex export: {msg}", file=sys.stderr)
+        return BAD_INPUT
+    print(msg)
+    return OK
 
 # %% ../nbs/40_cli.ipynb #2ec3a48f
 class _Parser(argparse.ArgumentParser):
@@ -372,26 +406,32 @@ def _train_args(p, preset:str=''):
     g.add_argument('--eval-limit', type=_num(int), help='validation rows scored per variant (default: all)')
     g.add_argument('--test-limit', type=_num(int), help='test rows scored per variant (0: none; default: all)')
     g.add_argument('--loss-rows', type=_num(int, 1), help='validation rows the training loss is measured on')
-    g.add_argument('--variants', type=int, default=3, choices=range(1, 6), help='variants per plan of the offline Researcher (default: 3)')
+    g.add_argument('--variants', type=int, default=3, choices=range(1, 6),
+                   help='variants per plan of the offline Researcher (default: 3)')
     g.add_argument('--seed', type=int, default=0, help='seeds the variants (default: 0)')
 
 def _budget_args(p, rounds=None):
     g = p.add_argument_group('budget (the run stops when a cap is reached; nothing is lost)')
-    g.add_argument('--rounds', type=_num(int), default=rounds, help='nodes to run below the root' + (f' (default: {rounds})' if rounds else ''))
+    g.add_argument('--rounds', type=_num(int), default=rounds,
+                   help='nodes to run below the root' + (f' (default: {rounds})' if rounds else ''))
     g.add_argument('--budget-usd', type=_num(float), help='dollars (LLM calls and priced GPU time)')
     g.add_argument('--gpu-hours', type=_num(float), help='accelerator hours')
     g.add_argument('--tokens', type=_num(int), help='LLM tokens, input and output')
 
 def _llm_args(g):
-    g.add_argument('--llm-timeout', type=_num(float, 1), help='seconds the LLM server may keep a call waiting (default: the client\'s)')
-    g.add_argument('--llm-retries', type=_num(int), help='retries of a failed LLM call: 429, 5xx, timeouts (default: the client\'s)')
+    g.add_argument('--llm-timeout', type=_num(float, 1),
+                   help='seconds the LLM server may keep a call waiting (default: the client\'s)')
+    g.add_argument('--llm-retries', type=_num(int),
+                   help='retries of a failed LLM call: 429, 5xx, timeouts (default: the client\'s)')
 
 def _steps_args(p):
-    p.add_argument('--steps', type=_num(int, 1), help='at most this many steps (default: until the budget or a gate stops it)')
+    p.add_argument('--steps', type=_num(int, 1),
+                   help='at most this many steps (default: until the budget or a gate stops it)')
     _verbose(p)
 
 def _verbose(p):
-    p.add_argument('-v', '--verbose', action='store_true', help="also show other libraries' progress bars, logs and warnings (hidden by default)")
+    p.add_argument('-v', '--verbose', action='store_true',
+                   help="also show other libraries' progress bars, logs and warnings (hidden by default)")
 
 def _people_args(p, new:bool=True):
     g = p.add_argument_group('tracking and notifications')
@@ -399,31 +439,38 @@ def _people_args(p, new:bool=True):
         from trex.track import TRACKERS
         g.add_argument('--track', action='append', choices=list(TRACKERS), metavar='NAME',
                        help=f"report each variant to an experiment tracker: {', '.join(TRACKERS)} (tensorboard is offline, in RUN_DIR/tensorboard; repeatable)")
-        g.add_argument('--notify-cmd', metavar='CMD', help='a command run with the message as its last argument and TREX_EVENT/TREX_RUN_DIR/TREX_NODE/TREX_MESSAGE in its environment')
-    g.add_argument('--notify', metavar='URL', help='a Slack-compatible webhook told when a plan waits at the gate, a variant fails, the budget stops the run or it ends (default: TREX_NOTIFY_URL, which keeps the URL out of your shell history); never stored in the run')
+        g.add_argument('--notify-cmd', metavar='CMD',
+                       help='a command run with the message as its last argument and TREX_EVENT/TREX_RUN_DIR/TREX_NODE/TREX_MESSAGE in its environment')
+    g.add_argument('--notify', metavar='URL',
+                   help='a Slack-compatible webhook told when a plan waits at the gate, a variant fails, the budget stops the run or it ends (default: TREX_NOTIFY_URL, which keeps the URL out of your shell history); never stored in the run')
 
 # %% ../nbs/40_cli.ipynb #c2057748
 def _demo_parser(sp):
-    p = sp.add_parser('demo', help='the whole loop offline on a mini task (SmolLM2, offline Researcher)', formatter_class=RAW, epilog=EPILOG,
+    p = sp.add_parser('demo', help='the whole loop offline on a mini task (SmolLM2, offline Researcher)',
+                      formatter_class=RAW, epilog=EPILOG,
         description="Run the TREX loop on a fresh machine, offline: SmolLM2-135M-Instruct (or the tiny random model), the\n"
                     "rule-based Researcher, an ftbench mini task, ROUNDS rounds of VARIANTS variants, gates on auto. Prints the\n"
                     "tree as it grows and the best node's score against the base model, then writes RUN_DIR/tree.html and\n"
                     "RUN_DIR/recipe.py. About 10 minutes on 2 CPU cores with SmolLM2.\n\n"
                     "example:\n  trex demo                          # runs/demo\n  trex demo runs/demo2 --model tiny --rounds 1")
     p.add_argument('run_dir', nargs='?', default='runs/demo', help='the run directory (default: runs/demo)')
-    p.add_argument('--task', default='mini_sentiment', help='an ftbench task (default: mini_sentiment; also mini_order, mini_notes)')
-    p.add_argument('--model', default='smollm2', choices=list(DEMO), help='smollm2 (the demo) or tiny (a random model: seconds, scores mean nothing)')
+    p.add_argument('--task', default='mini_sentiment',
+                   help='an ftbench task (default: mini_sentiment; also mini_order, mini_notes)')
+    p.add_argument('--model', default='smollm2', choices=list(DEMO),
+                   help='smollm2 (the demo) or tiny (a random model: seconds, scores mean nothing)')
     p.add_argument('--rounds', type=_num(int, 1), default=3, help='rounds below the root (default: 3)')
     x = p.add_mutually_exclusive_group()
     x.add_argument('--resume', action='store_true', help='continue the run already in RUN_DIR')
     x.add_argument('--fresh', action='store_true', help='delete the run already in RUN_DIR and start again')
-    _verbose(p); _people_args(p)
+    _verbose(p)
+    _people_args(p)
     _train_args(p, '; defaults per model: ' + '; '.join(f"{m}: {', '.join(f'{k}={v}' for k,v in d.items())}" for m,d in DEMO.items()))
     p.set_defaults(fn=cmd_demo)
 
 # %% ../nbs/40_cli.ipynb #97bfa270
 def _run_parser(sp):
-    p = sp.add_parser('run', help='start a run and step it until the budget or a gate stops it', formatter_class=RAW, epilog=EPILOG,
+    p = sp.add_parser('run', help='start a run and step it until the budget or a gate stops it', formatter_class=RAW,
+                      epilog=EPILOG,
         description="Start a new run in RUN_DIR (which must not hold one) and step it: evaluate the base model, then select a\n"
                     "node, plan, wait at the gate or run, diagnose, back up, until the budget or a gate stops it. An LLM\n"
                     "Researcher reads its key from ANTHROPIC_API_KEY or OPENAI_API_KEY; trex never stores it.\n\n"
@@ -435,15 +482,23 @@ def _run_parser(sp):
     p.add_argument('--subset', help="one of the task's subsets")
     p.add_argument('--model', required=True, help="'tiny', 'smollm2', a model folder or a hub id")
     p.add_argument('--requirement', help="what you want, in plain language (default: the task's)")
-    p.add_argument('--gate', default='auto', choices=['auto', 'each'], help='auto: plans run at once; each: every plan waits for trex approve (default: auto)')
-    p.add_argument('--policy', default='uct', choices=list(POLICIES), help='how the next node to expand is chosen (default: uct)')
-    p.add_argument('--data-root', action='append', metavar='DIR', help="a folder whose files plans may read (repeatable; the task's pools and Hub ids are always allowed)")
+    p.add_argument('--gate', default='auto', choices=['auto', 'each'],
+                   help='auto: plans run at once; each: every plan waits for trex approve (default: auto)')
+    p.add_argument('--policy', default='uct', choices=list(POLICIES),
+                   help='how the next node to expand is chosen (default: uct)')
+    p.add_argument('--data-root', action='append', metavar='DIR',
+                   help="a folder whose files plans may read (repeatable; the task's pools and Hub ids are always allowed)")
     g = p.add_argument_group('Researcher')
-    g.add_argument('--researcher', default='offline', choices=['offline', 'anthropic', 'openai'], help='offline: rule-based, no LLM (default)')
+    g.add_argument('--researcher', default='offline', choices=['offline', 'anthropic', 'openai'],
+                   help='offline: rule-based, no LLM (default)')
     g.add_argument('--llm-model', help='the LLM (anthropic default: trex.llm.DEFAULT_MODEL; openai: required)')
-    g.add_argument('--base-url', help='an OpenAI-compatible server or a proxy (no credentials in it: the key comes from the environment)')
+    g.add_argument('--base-url',
+                   help='an OpenAI-compatible server or a proxy (no credentials in it: the key comes from the environment)')
     _llm_args(g)
-    _budget_args(p, rounds=5); _train_args(p); _steps_args(p); _people_args(p)
+    _budget_args(p, rounds=5)
+    _train_args(p)
+    _steps_args(p)
+    _people_args(p)
     p.set_defaults(fn=cmd_run)
 
 # %% ../nbs/40_cli.ipynb #d3cc8873
@@ -455,7 +510,9 @@ def _resume_parser(sp):
                     "examples:\n  trex resume runs/sent\n  trex resume runs/sent --rounds 10 --budget-usd 30\n  trex resume runs/sent --steps 1")
     p.add_argument('run_dir', help='a run directory')
     _llm_args(p.add_argument_group('Researcher (an LLM run: its stored settings, unless given here)'))
-    _budget_args(p); _steps_args(p); _people_args(p, new=False)
+    _budget_args(p)
+    _steps_args(p)
+    _people_args(p, new=False)
     p.set_defaults(fn=cmd_resume)
 
 # %% ../nbs/40_cli.ipynb #421c4861
@@ -463,12 +520,15 @@ def _show_parser(sp):
     p = sp.add_parser('show', help='the tree as text (or JSON)', formatter_class=RAW, epilog=EPILOG,
         description="Print the tree of the run in RUN_DIR with its settings, spend, best node and waiting plans. Writes nothing.\n\n"
                     "examples:\n  trex show runs/demo\n  trex show runs/demo --json | jq .best")
-    p.add_argument('run_dir', help='a run directory'); p.add_argument('--json', action='store_true', help='machine-readable output')
-    p.add_argument('--html', nargs='?', const=True, metavar='FILE', help='also write the tree as a standalone HTML page (default: RUN_DIR/tree.html), the figure of the notebook')
+    p.add_argument('run_dir', help='a run directory')
+    p.add_argument('--json', action='store_true', help='machine-readable output')
+    p.add_argument('--html', nargs='?', const=True, metavar='FILE',
+                   help='also write the tree as a standalone HTML page (default: RUN_DIR/tree.html), the figure of the notebook')
     p.set_defaults(fn=cmd_show)
 
 def _insights_parser(sp):
-    p = sp.add_parser('insights', help="list the run's insights, or add, edit or delete one", formatter_class=RAW, epilog=EPILOG,
+    p = sp.add_parser('insights', help="list the run's insights, or add, edit or delete one", formatter_class=RAW,
+                      epilog=EPILOG,
         description="The insights the Researcher distilled from the experiments (and the ones you wrote): listed with their\n"
                     "numbers, or changed one at a time. The Researcher reads them when it plans the next node; one you delete is\n"
                     "not proposed again.\n\n"
@@ -483,12 +543,14 @@ def _insights_parser(sp):
 
 # %% ../nbs/40_cli.ipynb #a3f81cc5
 def _push_parser(sp):
-    p = sp.add_parser('push', help="a node's adapter, recipe and model card to the Hugging Face Hub", formatter_class=RAW, epilog=EPILOG,
+    p = sp.add_parser('push', help="a node's adapter, recipe and model card to the Hugging Face Hub",
+                      formatter_class=RAW, epilog=EPILOG,
         description="Upload NODE's adapter, its recipe (recipe.py, recipe.json) and a model card to the Hub repository REPO_ID\n"
                     "(created private unless --public). The token comes from HF_TOKEN or `hf auth login`, never from a flag.\n"
                     "With HF_HUB_OFFLINE set, it writes the folder it would upload and says so.\n\n"
                     "example:\n  trex push runs/demo n3 me/smollm2-sentiment")
-    p.add_argument('run_dir', help='a run directory'); p.add_argument('node', help='a trained node (see trex show)')
+    p.add_argument('run_dir', help='a run directory')
+    p.add_argument('node', help='a trained node (see trex show)')
     p.add_argument('repo_id', help='the Hub repository, user/name')
     p.add_argument('--public', action='store_true', help='a public repository (default: private)')
     p.add_argument('--variant', help="the node's variant (default: its best)")
@@ -496,14 +558,17 @@ def _push_parser(sp):
     p.set_defaults(fn=cmd_push)
 
 def _export_parser(sp):
-    p = sp.add_parser('export', help="a node's recipe as a standalone script (or a trainer config)", formatter_class=RAW, epilog=EPILOG,
+    p = sp.add_parser('export', help="a node's recipe as a standalone script (or a trainer config)",
+                      formatter_class=RAW, epilog=EPILOG,
         description="Write NODE (default: the best trained node) as a standalone script that rebuilds its data, trains with the\n"
                     "same config and seed and evaluates it (recipe.json beside it); with --format, also a LLaMA-Factory or Axolotl\n"
                     "config (recipe.llamafactory.yaml, recipe.axolotl.yaml) and the built rows.\n\n"
                     "examples:\n  trex export runs/demo --out recipe.py\n  trex export runs/demo n4 --format axolotl --out n4.py")
-    p.add_argument('run_dir', help='a run directory'); p.add_argument('node', nargs='?', help='a node id (default: the best trained node)')
+    p.add_argument('run_dir', help='a run directory')
+    p.add_argument('node', nargs='?', help='a node id (default: the best trained node)')
     p.add_argument('--out', help='the script to write, a .py file (default: RUN_DIR/recipe.py)')
-    p.add_argument('--format', default='script', choices=['script', 'llamafactory', 'axolotl', 'all'], help='script only (default), or also YAML')
+    p.add_argument('--format', default='script', choices=['script', 'llamafactory', 'axolotl', 'all'],
+                   help='script only (default), or also YAML')
     p.add_argument('--variant', help="the node's variant (default: its best)")
     p.add_argument('--overwrite', action='store_true', help='replace files that exist')
     p.set_defaults(fn=cmd_export)
@@ -514,7 +579,8 @@ def _gate_parsers(sp):
                            ('prune', cmd_prune, 'prune a node and its subtree out of the search')):
         p = sp.add_parser(name, help=what, formatter_class=RAW, epilog=EPILOG,
                           description=f"{what[0].upper()+what[1:]}.\n\nexample:\n  trex {name} runs/sent n3")
-        p.add_argument('run_dir', help='a run directory'); p.add_argument('node', help='a node id (see trex show)')
+        p.add_argument('run_dir', help='a run directory')
+        p.add_argument('node', help='a node id (see trex show)')
         p.set_defaults(fn=fn)
 
 def _small_parsers(sp):
@@ -533,7 +599,10 @@ def parser()->argparse.ArgumentParser:
                             "start here:\n  trex demo                  # offline, about 10 minutes on 2 CPU cores\n  trex show runs/demo\n\n"
                             "each command explains itself: trex COMMAND --help")
     sp = p.add_subparsers(dest='cmd', required=True, metavar='COMMAND')
-    _demo_parser(sp); _run_parser(sp); _resume_parser(sp); _small_parsers(sp)
+    _demo_parser(sp)
+    _run_parser(sp)
+    _resume_parser(sp)
+    _small_parsers(sp)
     return p
 
 # %% ../nbs/40_cli.ipynb #95417106

@@ -52,7 +52,8 @@ def _trainer_args()->frozenset:
     spec = importlib.util.find_spec('transformers')
     if spec is None: raise TrexError("check_keys: transformers is not installed, so LLaMA-Factory's trainer arguments cannot be checked. Fix: pip install 'trex-ft[train]'.")
     d = Path(spec.origin).parent
-    return frozenset(_fields(d/'training_args.py', 'TrainingArguments') | _fields(d/'training_args_seq2seq.py', 'Seq2SeqTrainingArguments'))
+    return frozenset(_fields(d/'training_args.py', 'TrainingArguments') | _fields(d/'training_args_seq2seq.py',
+            'Seq2SeqTrainingArguments'))
 
 def check_keys(cfg:dict, tool:str)->dict:
     "`cfg` when every key is one `tool` ('llamafactory' or 'axolotl') documents; else a `TrexError` naming the keys."
@@ -92,7 +93,8 @@ def not_carried(spec:dict, tool:str)->list:
 def _head(spec:dict, tool:str, run:str, data_dir:str)->str:
     "The comment block at the top of a config: what it is, how to run it, the score, what does not carry over."
     lines = [f"{tool} config exported by trex from node {spec['node']} (variant {spec['variant']}) of run {spec['run']}, objective {_objective(spec)}.",
-             f"Run it from this folder: {run}", f"Data: {data_dir}/train.jsonl, the rows trex built with the node's recipe.",
+             f"Run it from this folder: {run}",
+             f"Data: {data_dir}/train.jsonl, the rows trex built with the node's recipe.",
              f"The node scored {_score(spec['expected'])} on {spec['task']}'s validation split.", "",
              "Not carried over:"] + [f"- {l}" for l in not_carried(spec, tool)]
     return ''.join(f"# {l}\n" if l else "#\n" for l in lines)
@@ -122,8 +124,10 @@ def _warmup(c:dict)->dict:
 def _lf_method(c:dict)->dict:
     ob = c.get('objective', 'sft')
     if ob not in ('sft', 'dpo'): raise TrexError(f"objective: LLaMA-Factory has no {ob!r} stage (its stages: {', '.join(LLAMAFACTORY_STAGES)}). Fix: export this node as the script (fmt=None) or as Axolotl YAML (fmt='axolotl').")
-    return dict(stage=ob, do_train=True, finetuning_type='lora', lora_rank=c['rank'], lora_alpha=_num(c['alpha']), lora_dropout=c['dropout'],
-                lora_target=_targets(c)[0], pref_beta=float(c['beta']) if ob == 'dpo' else None, pref_loss='sigmoid' if ob == 'dpo' else None)
+    return dict(stage=ob, do_train=True, finetuning_type='lora', lora_rank=c['rank'], lora_alpha=_num(c['alpha']),
+                lora_dropout=c['dropout'],
+                lora_target=_targets(c)[0], pref_beta=float(c['beta']) if ob == 'dpo' else None,
+                pref_loss='sigmoid' if ob == 'dpo' else None)
 
 # %% ../nbs/32a_configs.ipynb #782b6043
 def llamafactory(spec:dict,                          # `trex.export.export_spec`'s facts
@@ -132,27 +136,34 @@ def llamafactory(spec:dict,                          # `trex.export.export_spec`
                  out:str='recipe-out/llamafactory'   # LLaMA-Factory's output_dir
                 )->str:                              # the YAML text
     "LLaMA-Factory config (`llamafactory-cli train`) for `spec`'s training run."
-    c = spec['config']; q = c['method'] == 'qlora'
-    secs = [('model', dict(model_name_or_path=model_path, quantization_bit=4 if q else None, quantization_type='nf4' if q else None,
-                           double_quantization=True if q else None, disable_gradient_checkpointing=not c['gradient_checkpointing'])),
+    c = spec['config']
+    q = c['method'] == 'qlora'
+    secs = [('model', dict(model_name_or_path=model_path, quantization_bit=4 if q else None,
+                           quantization_type='nf4' if q else None,
+                           double_quantization=True if q else None,
+                           disable_gradient_checkpointing=not c['gradient_checkpointing'])),
             ('method', _lf_method(c)),
             ("dataset (template unset: LLaMA-Factory parses the tokenizer's own chat template, as trex used)",
              dict(dataset='trex_train', dataset_dir=data_dir, cutoff_len=c['max_length'], train_on_prompt=False,
                   packing=c['packing'] or None, neat_packing=True if c['packing'] else None)),
             ('output', dict(output_dir=out, logging_steps=1, save_strategy='no', report_to='none')),
             ("train (optim: transformers' default, which trex used)", dict(
-                per_device_train_batch_size=c['micro_batch'], gradient_accumulation_steps=c['grad_accum'], learning_rate=float(c['learning_rate']),
-                num_train_epochs=float(c['epochs']), max_steps=c['max_steps'], lr_scheduler_type=c['scheduler'], **_warmup(c),
+                per_device_train_batch_size=c['micro_batch'], gradient_accumulation_steps=c['grad_accum'],
+                learning_rate=float(c['learning_rate']),
+                num_train_epochs=float(c['epochs']), max_steps=c['max_steps'], lr_scheduler_type=c['scheduler'],
+                **_warmup(c),
                 weight_decay=float(c['weight_decay']), optim='adamw_torch_fused', bf16=True, seed=c['seed']))]
     for _,d in secs: check_keys({k:v for k,v in d.items() if v is not None}, 'llamafactory')
-    return _head(spec, 'LLaMA-Factory', f"llamafactory-cli train {Path(data_dir).name.removesuffix('_data')}.llamafactory.yaml", data_dir) + _yaml(secs)
+    return _head(spec, 'LLaMA-Factory',
+                 f"llamafactory-cli train {Path(data_dir).name.removesuffix('_data')}.llamafactory.yaml", data_dir) + _yaml(secs)
 
 # %% ../nbs/32a_configs.ipynb #00d2d0bb
 def llamafactory_dataset_info(objective:str='sft')->dict:
     "The `dataset_info.json` LLaMA-Factory reads for trex's train.jsonl."
     tags = dict(role_tag='role', content_tag='content', user_tag='user', assistant_tag='assistant', system_tag='system')
     cols = dict(messages='messages', **(dict(chosen='chosen', rejected='rejected') if objective == 'dpo' else {}))
-    return dict(trex_train=dict(file_name='train.jsonl', formatting='sharegpt', **(dict(ranking=True) if objective == 'dpo' else {}), columns=cols, tags=tags))
+    return dict(trex_train=dict(file_name='train.jsonl', formatting='sharegpt',
+                                **(dict(ranking=True) if objective == 'dpo' else {}), columns=cols, tags=tags))
 
 def _msgs(x)->list: return list(x) if isinstance(x, list) else [dict(role='user', content=str(x))]
 def _reply(x)->dict: return (x[-1] if isinstance(x, list) else dict(role='assistant', content=str(x)))
@@ -160,7 +171,8 @@ def _reply(x)->dict: return (x[-1] if isinstance(x, list) else dict(role='assist
 def training_row(row:dict, objective:str='sft')->dict:
     "One built row (trex's prompt/completion, prompt/chosen/rejected or prompt/reference columns) as a train.jsonl line."
     if objective == 'sft': return dict(messages=_msgs(row['prompt']) + list(row['completion']))
-    if objective == 'dpo': return dict(messages=_msgs(row['prompt']), chosen=_reply(row['chosen']), rejected=_reply(row['rejected']))
+    if objective == 'dpo': return dict(messages=_msgs(row['prompt']), chosen=_reply(row['chosen']),
+                                       rejected=_reply(row['rejected']))
     if objective == 'grpo': return dict(prompt=_msgs(row['prompt']), reference=row['reference'])
     raise TrexError(f"objective: {objective!r} is not one of 'sft', 'dpo', 'grpo'. Fix: pass the variant's TrainConfig.objective.")
 
@@ -168,16 +180,23 @@ def training_row(row:dict, objective:str='sft')->dict:
 def _ax_data(c:dict, data_dir:str, rewards:str)->tuple:
     "The dataset section (its comment and keys) for the objective."
     ob, path = c.get('objective', 'sft'), data_dir + '/train.jsonl'
-    if ob == 'dpo': return ("dataset (DPO pairs: chat messages, then the chosen and rejected replies)", dict(datasets=[dict(path=path, ds_type='json', type='chat_template.default', field_messages='messages')]))
-    if ob == 'grpo': return ("dataset (GRPO prompts with the reference each completion is scored against)", dict(datasets=[dict(path=path, ds_type='json', type=f'{rewards}.transform')]))
+    if ob == 'dpo': return ("dataset (DPO pairs: chat messages, then the chosen and rejected replies)",
+                            dict(datasets=[dict(path=path, ds_type='json', type='chat_template.default',
+                                                field_messages='messages')]))
+    if ob == 'grpo': return ("dataset (GRPO prompts with the reference each completion is scored against)",
+                             dict(datasets=[dict(path=path, ds_type='json', type=f'{rewards}.transform')]))
     return ("dataset (chat_template: the tokenizer's own, as trex used; loss on assistant turns only)",
-            dict(chat_template='tokenizer_default', datasets=[dict(path=path, ds_type='json', type='chat_template', field_messages='messages', roles_to_train=['assistant'], train_on_eos='turn')]))
+            dict(chat_template='tokenizer_default', datasets=[dict(path=path, ds_type='json', type='chat_template',
+                                                                   field_messages='messages',
+                                                                   roles_to_train=['assistant'], train_on_eos='turn')]))
 
 def _ax_rl(c:dict, rewards:str)->dict:
     ob = c.get('objective', 'sft')
     if ob == 'dpo': return dict(rl='dpo', rl_beta=float(c['beta']))
-    if ob == 'grpo': return dict(rl='grpo', trl=dict(beta=float(c['kl_weight']), num_generations=c['num_generations'], max_completion_length=c['max_completion_length'],
-                                                     temperature=float(c['temperature']), reward_funcs=[f'{rewards}.task_score', f'{rewards}.answer_format'],
+    if ob == 'grpo': return dict(rl='grpo', trl=dict(beta=float(c['kl_weight']), num_generations=c['num_generations'],
+                                                     max_completion_length=c['max_completion_length'],
+                                                     temperature=float(c['temperature']),
+                                                     reward_funcs=[f'{rewards}.task_score', f'{rewards}.answer_format'],
                                                      reward_weights=[1.0, float(c['format_weight'])]))
     return {}
 
@@ -189,18 +208,26 @@ def axolotl(spec:dict,                        # `trex.export.export_spec`'s fact
             rewards:str='recipe_rewards'      # GRPO: the module (beside the YAML) with the reward functions and the transform
            )->str:                            # the YAML text
     "Axolotl config (`axolotl train`) for `spec`'s training run."
-    c = spec['config']; q = c['method'] == 'qlora'; _, tl, lin = _targets(c)
+    c = spec['config']
+    q = c['method'] == 'qlora'
+    _, tl, lin = _targets(c)
     dc, dd = _ax_data(c, data_dir, rewards)
     secs = [('model', dict(base_model=model_path, load_in_4bit=True if q else None, adapter='qlora' if q else 'lora')),
             ('objective', _ax_rl(c, rewards)),
-            ('LoRA', dict(lora_r=c['rank'], lora_alpha=_num(c['alpha']), lora_dropout=c['dropout'], lora_target_linear=lin, lora_target_modules=tl)),
-            (dc, dd), ('sequence', dict(sequence_len=c['max_length'], sample_packing=c['packing'], train_on_inputs=False, val_set_size=0)),
+            ('LoRA', dict(lora_r=c['rank'], lora_alpha=_num(c['alpha']), lora_dropout=c['dropout'],
+                          lora_target_linear=lin, lora_target_modules=tl)),
+            (dc, dd), ('sequence', dict(sequence_len=c['max_length'], sample_packing=c['packing'],
+                                        train_on_inputs=False, val_set_size=0)),
             ("train (optimizer: transformers' default, which trex used)", dict(
-                micro_batch_size=c['micro_batch'], gradient_accumulation_steps=c['grad_accum'], num_epochs=float(c['epochs']), max_steps=c['max_steps'],
-                learning_rate=float(c['learning_rate']), lr_scheduler=c['scheduler'], warmup_ratio=float(c['warmup_ratio']), weight_decay=float(c['weight_decay']),
-                optimizer='adamw_torch_fused', gradient_checkpointing=c['gradient_checkpointing'], bf16='auto', seed=c['seed'], output_dir=out, logging_steps=1))]
+                micro_batch_size=c['micro_batch'], gradient_accumulation_steps=c['grad_accum'],
+                num_epochs=float(c['epochs']), max_steps=c['max_steps'],
+                learning_rate=float(c['learning_rate']), lr_scheduler=c['scheduler'],
+                warmup_ratio=float(c['warmup_ratio']), weight_decay=float(c['weight_decay']),
+                optimizer='adamw_torch_fused', gradient_checkpointing=c['gradient_checkpointing'], bf16='auto',
+                seed=c['seed'], output_dir=out, logging_steps=1))]
     check_keys({k:v for _,d in secs for k,v in d.items() if v is not None}, 'axolotl')
-    return _head(spec, 'Axolotl', f"axolotl train {Path(data_dir).name.removesuffix('_data')}.axolotl.yaml", data_dir) + _yaml(secs)
+    return _head(spec, 'Axolotl',
+                 f"axolotl train {Path(data_dir).name.removesuffix('_data')}.axolotl.yaml", data_dir) + _yaml(secs)
 
 # %% ../nbs/32a_configs.ipynb #802c9292
 _REWARDS = '''"""Reward functions and dataset transform for Axolotl's GRPO run of trex node {node} (variant {variant}); written by trex."""
@@ -219,4 +246,5 @@ def transform(cfg, *args, **kwargs):
 def axolotl_rewards(spec:dict)->str:
     "The Python module Axolotl's GRPO config names for its reward functions and dataset transform."
     if _objective(spec) != 'grpo': raise TrexError(f"objective: node {spec['node']} trains {_objective(spec)!r}; only a GRPO config needs a rewards module. Fix: call it for grpo nodes only.")
-    return _REWARDS.format(node=spec['node'], variant=spec['variant'], task=spec['task'], subset=spec['subset'], fw=spec['config']['format_weight'])
+    return _REWARDS.format(node=spec['node'], variant=spec['variant'], task=spec['task'], subset=spec['subset'],
+                           fw=spec['config']['format_weight'])

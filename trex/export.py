@@ -122,7 +122,8 @@ def _stage(n:Node, r:VariantResult, run:RunDir)->tuple:
     cfg = validate(TrainConfig, child.get('config') or (v.config.model_dump() if v else {}), 'config')
     c = cfg.model_dump(mode='json', exclude={'init_from'})
     c['method'] = _method(cfg, child, r)
-    st = dict(node=n.id, variant=r.variant, direction=n.plan.direction, goal=_line(n.plan.goal, 200), recipe=_recipe(n, r, run),
+    st = dict(node=n.id, variant=r.variant, direction=n.plan.direction, goal=_line(n.plan.goal, 200),
+              recipe=_recipe(n, r, run),
               config=c, planned_method=v.config.method if v else cfg.method)
     if r.ladder: st['ladder'] = list(r.ladder)
     return st, (run.file(r.artifacts['data']) if 'data' in r.artifacts else None)
@@ -168,11 +169,13 @@ def _eval(n:Node, r:VariantResult, job:dict, run:RunDir, cfg:dict)->dict:
     if job.get('max_new_tokens') is None: raise TrexError(f"node {n.id}: variant {r.variant} has no job.json, so its generation cap is unknown. Fix: export a node run by this trex's Executor.")
     lf = run.eval(Path(job['loss_eval']).parent.name)/'loss.jsonl' if job.get('loss_eval') else None
     rows = sum(1 for l in lf.read_text().splitlines() if l.strip()) if lf and lf.exists() else 64
-    return dict(split='validation', limit=cfg.get('eval_limit'), max_new_tokens=job['max_new_tokens'], batch_size=job.get('eval_batch', 16),
+    return dict(split='validation', limit=cfg.get('eval_limit'), max_new_tokens=job['max_new_tokens'],
+                batch_size=job.get('eval_batch', 16),
                 loss_rows=rows, n_boot=1000)
 
 def _metric(m)->dict|None:
-    return None if m is None else dict(name=m.name, value=m.value, ci_low=m.ci_low, ci_high=m.ci_high, n=m.n, higher_is_better=m.higher_is_better)
+    return None if m is None else dict(name=m.name, value=m.value, ci_low=m.ci_low, ci_high=m.ci_high, n=m.n,
+                                       higher_is_better=m.higher_is_better)
 
 # %% ../nbs/32_export.ipynb #8137d8b2
 def _gather(node, variant=None, run_dir=None)->tuple:
@@ -182,7 +185,8 @@ def _gather(node, variant=None, run_dir=None)->tuple:
     stages, data = _stages(n, r, rd, chain)
     last, job = stages[-1] if stages else None, _job(r, rd)[0]
     spec = dict(trex_export=2, node=n.id, variant=r.variant, variant_index=i, run=rd.path.resolve().name,
-                direction=n.plan.direction, goal=n.plan.goal, task=cfg['task'], subset=cfg.get('subset'), model=cfg['model'],
+                direction=n.plan.direction, goal=n.plan.goal, task=cfg['task'], subset=cfg.get('subset'),
+                model=cfg['model'],
                 seed=last['config']['seed'] if last else None, session_seed=cfg.get('seed'),
                 recipe=last['recipe'] if last else None, config=last['config'] if last else None, stages=stages,
                 eval=_eval(n, r, job, rd, cfg), expected=_metric(r.val), test=_metric(r.test),
@@ -435,14 +439,17 @@ def _rows(pairs:list, indent:int)->str:
 def render_script(spec:dict, name:str='recipe.py')->str:
     "The standalone script for `spec` (from `export_spec`)."
     ev, tv = spec['eval'], spec['versions']
-    slots = dict(node=spec['node'], variant=spec['variant'], run=_line(spec['run'], 60), trex=tv.get(DIST, tv.get('trex', '?')), date=spec['exported_at'][:10],
+    slots = dict(node=spec['node'], variant=spec['variant'], run=_line(spec['run'], 60),
+                 trex=tv.get(DIST, tv.get('trex', '?')), date=spec['exported_at'][:10],
                  task_line=_line(f"{spec['task']}" + (f" (subset {spec['subset']})" if spec['subset'] else '')),
-                 model_line=_line(spec['model']), goal=_line(f"{spec['direction']}: {spec['goal']}"), score=_score(spec['expected']),
+                 model_line=_line(spec['model']), goal=_line(f"{spec['direction']}: {spec['goal']}"),
+                 score=_score(spec['expected']),
                  pip=_pip(tv), script=_line(name, 60), notes=_notes(spec),
                  consts=_rows([(f"NODE = {spec['node']!r}", "the node this script reproduces"),
                                (f"TASK = {spec['task']!r}", "the ftbench task: its data, prompt format and metric"),
                                (f"SUBSET = {spec['subset']!r}", "the task's subset (None: its default)"),
-                               (f"MODEL = {spec['model']!r}", "'tiny'/'smollm2' are built by trex.models; else a hub id or folder (--model overrides)")], 0),
+                               (f"MODEL = {spec['model']!r}",
+                                "'tiny'/'smollm2' are built by trex.models; else a hub id or folder (--model overrides)")], 0),
                  stages='\n'.join(_render_stage(s) for s in spec['stages']),
                  eval=_rows([(f"{k}={ev[k]!r},", _EVAL_DOC[k]) for k in _EVAL_DOC], 4),
                  expected=_lit(spec['expected'], 11), versions=_lit(tv, 11), default_out=repr(Path(name).stem + '-out'))
@@ -519,9 +526,11 @@ def _configs(spec:dict, ctx:dict, p:Path, fmts:list)->dict:
     files = {data/'train.jsonl': _jsonl(training_row(r, ob) for r in rows)}
     if 'llamafactory' in fmts:
         files[data/'dataset_info.json'] = json.dumps(llamafactory_dataset_info(ob), indent=1) + '\n'
-        files[p.with_name(f'{p.stem}.llamafactory.yaml')] = llamafactory(spec, ctx['model_path'], data.name, f'{p.stem}-out/llamafactory')
+        files[p.with_name(f'{p.stem}.llamafactory.yaml')] = llamafactory(spec, ctx['model_path'], data.name,
+                f'{p.stem}-out/llamafactory')
     if 'axolotl' in fmts:
-        files[p.with_name(f'{p.stem}.axolotl.yaml')] = axolotl(spec, ctx['model_path'], data.name, f'{p.stem}-out/axolotl', rewards=f'{p.stem}_rewards')
+        files[p.with_name(f'{p.stem}.axolotl.yaml')] = axolotl(spec, ctx['model_path'], data.name,
+                                                               f'{p.stem}-out/axolotl', rewards=f'{p.stem}_rewards')
         if ob == 'grpo': files[p.with_name(f'{p.stem}_rewards.py')] = axolotl_rewards(spec)
     return files
 

@@ -27,10 +27,13 @@ def _card_data(spec:dict, name:str):
     "The card's metadata: base model, library, tags, the validation score as a model-index result."
     from huggingface_hub import ModelCardData, EvalResult
     m, c = spec['expected'], spec['config'] or {}
-    ev = [EvalResult(task_type='text-generation', dataset_type=f"ftbench/{spec['task']}", dataset_name=spec['task'], dataset_split='validation',
+    ev = [EvalResult(task_type='text-generation', dataset_type=f"ftbench/{spec['task']}", dataset_name=spec['task'],
+                     dataset_split='validation',
                      dataset_config=spec['subset'], metric_type=m['name'], metric_value=m['value'])] if m else None
-    return ModelCardData(base_model=spec['model'] if '/' in spec['model'] else None, library_name='peft', model_name=name,
-                         pipeline_tag='text-generation', tags=['trex', c.get('method', 'lora'), 'ftbench', spec['task']], eval_results=ev)
+    return ModelCardData(base_model=spec['model'] if '/' in spec['model'] else None, library_name='peft',
+                         model_name=name,
+                         pipeline_tag='text-generation',
+                         tags=['trex', c.get('method', 'lora'), 'ftbench', spec['task']], eval_results=ev)
 
 def _score(m)->str:
     if not m: return 'not measured'
@@ -89,9 +92,12 @@ def model_card(spec:dict,     # `trex.export.export_spec`'s facts
     "The model card of an exported node: metadata for the Hub, then the task, base model, score, path, recipe and config."
     from trex.extras import DIST
     c = spec['config'] or {}
-    body = _CARD.format(name=repo_id.split('/')[-1], method='QLoRA' if c.get('method') == 'qlora' else 'LoRA', model=spec['model'], dist=DIST,
-                        task=spec['task'], subset=f" (subset `{spec['subset']}`)" if spec['subset'] else '', score=_score(spec['expected']),
-                        node=spec['node'], variant=spec['variant'], run=spec['run'], trained=spec['versions'].get(DIST, '?'),
+    body = _CARD.format(name=repo_id.split('/')[-1], method='QLoRA' if c.get('method') == 'qlora' else 'LoRA',
+                        model=spec['model'], dist=DIST,
+                        task=spec['task'], subset=f" (subset `{spec['subset']}`)" if spec['subset'] else '',
+                        score=_score(spec['expected']),
+                        node=spec['node'], variant=spec['variant'], run=spec['run'],
+                        trained=spec['versions'].get(DIST, '?'),
                         exported=spec['exported_with'].get(DIST, '?'), path=' → '.join(f"`{p}`" for p in path),
                         recipe=json.dumps(spec['recipe'], indent=1), config=json.dumps(c, indent=1),
                         base=spec['model'] if '/' in spec['model'] else f"<the folder of trex's {spec['model']!r} model>", repo=repo_id)
@@ -122,12 +128,14 @@ def stage(run,               # the run: a Session, SearchTree, RunDir or its fol
     (rd, src), card = _adapter(run, spec), model_card(spec, tree_path(run, node_id), repo_id)
     if (s := secrets_in(card)): raise TrexError(f"push: the model card would contain {', '.join(s)}. Fix: remove the secret from the node's plan; nothing was written.")
     out = Path(out) if out else rd/'hub'/f"{spec['node']}-{spec['variant'].replace('/', '_')}"
-    tmp = out.with_name(f".{out.name}.tmp{os.getpid()}"); shutil.rmtree(tmp, ignore_errors=True)
+    tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
     try:
         shutil.copytree(src, tmp, ignore=shutil.ignore_patterns('README.md', 'checkpoint*'))
         export(node_id, tmp/'recipe.py', variant=variant, run_dir=run)
         (tmp/'README.md').write_text(card)
-        shutil.rmtree(out, ignore_errors=True); tmp.rename(out)
+        shutil.rmtree(out, ignore_errors=True)
+        tmp.rename(out)
     finally: shutil.rmtree(tmp, ignore_errors=True)
     return out
 
@@ -168,4 +176,5 @@ def push(run,                 # the run: a Session, SearchTree, RunDir or its fo
         print(f"Hub upload skipped: HF_HUB_OFFLINE is set; the folder it would upload is {folder}. Fix: unset HF_HUB_OFFLINE and push again, or `hf upload {repo_id} {folder}`.")
         return str(folder)
     spec = json.loads((folder/'recipe.json').read_text())
-    return _upload(folder, repo_id, private, token, (endpoint or constants.ENDPOINT).rstrip('/'), f"trex: node {spec['node']} (variant {spec['variant']}) of run {spec['run']}")
+    return _upload(folder, repo_id, private, token, (endpoint or constants.ENDPOINT).rstrip('/'),
+                   f"trex: node {spec['node']} (variant {spec['variant']}) of run {spec['run']}")

@@ -93,23 +93,29 @@ def _post(self:Notifier, msg:str)->bool:
                                  headers={'Content-Type': 'application/json', 'User-Agent': 'trex-notify'})
     host = urlsplit(self.url).hostname
     try:
-        with urllib.request.urlopen(req, timeout=self.timeout) as r: r.read(); return True
+        with urllib.request.urlopen(req, timeout=self.timeout) as r:
+            r.read()
+            return True
     except urllib.error.HTTPError as e: why = f"HTTP {e.code}"
     except Exception as e: why = f"{type(e).__name__}: {getattr(e, 'reason', None) or e}"
-    _log.warning(f"notify: the webhook at {host} failed ({why}); the run goes on"); return False
+    _log.warning(f"notify: the webhook at {host} failed ({why}); the run goes on")
+    return False
 
 # %% ../nbs/34_notify.ipynb #ee655043
 @patch
 def _run(self:Notifier, msg:str, event:str, run_dir, node_id)->bool:
     "Run the command with the message; False (and one logged line) when it fails."
-    env = {**os.environ, 'TREX_EVENT': event, 'TREX_RUN_DIR': str(run_dir), 'TREX_NODE': str(node_id or ''), 'TREX_MESSAGE': msg}
-    try: p = subprocess.run(self.command + [msg], env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=self.timeout)
+    env = {**os.environ, 'TREX_EVENT': event, 'TREX_RUN_DIR': str(run_dir),
+           'TREX_NODE': str(node_id or ''), 'TREX_MESSAGE': msg}
+    try: p = subprocess.run(self.command + [msg], env=env, stdin=subprocess.DEVNULL,
+                            capture_output=True, timeout=self.timeout)
     except subprocess.TimeoutExpired: why = f"still running after {self.timeout:g} s, stopped"
     except OSError as e: why = f"{type(e).__name__}: {e.strerror or e}"
     else:
         if p.returncode == 0: return True
         why = f"exit status {p.returncode}" + (f": {p.stderr.decode(errors='replace').strip().splitlines()[-1][:200]}" if p.stderr.strip() else '')
-    _log.warning(f"notify: the command {self.command[0]} failed ({why}); the run goes on"); return False
+    _log.warning(f"notify: the command {self.command[0]} failed ({why}); the run goes on")
+    return False
 
 # %% ../nbs/34_notify.ipynb #696181f4
 @patch
@@ -130,4 +136,5 @@ def send(self:Notifier,
         if all(ok): self._sent.add((event, str(run_dir), str(node_id), msg))
         return all(ok)
     except Exception as e:
-        _log.warning(f"notify: sending failed ({type(e).__name__}: {e}); the run goes on"); return False
+        _log.warning(f"notify: sending failed ({type(e).__name__}: {e}); the run goes on")
+        return False

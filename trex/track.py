@@ -19,7 +19,9 @@ TRACKERS = {'tensorboard': 'tensorboard', 'trackio': 'trackio', 'wandb': 'wandb'
 
 def _installed(t:str):
     "Raise an ImportError naming the package when tracker `t` is not installed."
-    if t == 'tensorboard': need('tensorboard', 'track', 'tracking to TensorBoard'); return
+    if t == 'tensorboard':
+        need('tensorboard', 'track', 'tracking to TensorBoard')
+        return
     if importlib.util.find_spec(TRACKERS[t]) is None:
         raise ImportError(f"tracking to {t}: the module `{TRACKERS[t]}` is not installed. Fix: pip install {t} (or leave {t} out of track)")
 
@@ -44,7 +46,8 @@ def check_track(track=None,   # a tracker's name, several ('tensorboard,wandb' o
     out = []
     for t in names:
         if t not in TRACKERS: raise TrexError(f"track: {t!r} is not a tracker. Fix: name some of {', '.join(TRACKERS)} (e.g. track=['tensorboard']), or leave track out.")
-        _installed(t); _configured(t, env)
+        _installed(t)
+        _configured(t, env)
         if t not in out: out.append(t)
     return out
 
@@ -86,7 +89,8 @@ def tracker_env(track, run_dir=None, node_id:str=None, variant:str=None,
     n = tracker_names(run_dir, node_id, variant)
     if 'tensorboard' in ts: out['TENSORBOARD_LOGGING_DIR'] = str(tb_dir(Path(run_dir).resolve(), node_id, variant))
     if 'mlflow' in ts: out.update(MLFLOW_EXPERIMENT_NAME=env.get('MLFLOW_EXPERIMENT_NAME') or n['project'],
-                                  MLFLOW_TAGS=json.dumps(dict(trex_run=n['group'].split('/')[0], trex_node=node_id, trex_variant=variant)))
+                                  MLFLOW_TAGS=json.dumps(dict(trex_run=n['group'].split('/')[0],
+                                                              trex_node=node_id, trex_variant=variant)))
     return out
 
 # %% ../nbs/33_track.ipynb #213c222f
@@ -99,7 +103,8 @@ def _wandb_run(run_dir, node_id:str, variant:str, config:dict=None):
     "Start (or resume) a variant's W&B run: project trex-RUN (or WANDB_PROJECT), group RUN/NODE, name RUN/NODE/VARIANT."
     import wandb
     n = tracker_names(run_dir, node_id, variant)
-    return wandb.init(project=os.environ.get('WANDB_PROJECT') or n['project'], group=n['group'], name=n['name'], id=_run_id(n['name']),
+    return wandb.init(project=os.environ.get('WANDB_PROJECT') or n['project'], group=n['group'], name=n['name'],
+                      id=_run_id(n['name']),
                       resume='allow', dir=str(Path(run_dir).resolve()), config=config)
 
 # %% ../nbs/33_track.ipynb #b57bcd30
@@ -133,7 +138,9 @@ def flat_params(d:dict, pre:str='')->dict:
     out = {}
     for k,v in (d or {}).items():
         if _SECRET.search(str(k)): continue
-        if isinstance(v, dict) and v: out.update(flat_params(v, f"{pre}{k}.")); continue
+        if isinstance(v, dict) and v:
+            out.update(flat_params(v, f"{pre}{k}."))
+            continue
         if (c := _clean(v)) is not None: out[f"{pre}{k}"] = c
     return out
 
@@ -155,24 +162,31 @@ def _tensorboard(run_dir, node_id, variant, hp, ms, step):
 def _wandb(run_dir, node_id, variant, hp, ms, step):
     "Resume the variant's W&B run (by its fixed id) and add the parameters and the result."
     run = _wandb_run(run_dir, node_id, variant, config=hp)
-    run.log(ms, step=step); run.summary.update(ms); run.finish()
+    run.log(ms, step=step)
+    run.summary.update(ms)
+    run.finish()
 
 def _trackio(run_dir, node_id, variant, hp, ms, step):
     "Resume the variant's Trackio run (named as the training named it) and add the parameters and the result."
     import trackio
     n = tracker_names(run_dir, node_id, variant)
     trackio.init(project=n['project'], name=n['name'], resume='allow', config=hp)
-    trackio.log(ms, step=step); trackio.finish()
+    trackio.log(ms, step=step)
+    trackio.finish()
 
 def _mlflow(run_dir, node_id, variant, hp, ms, step):
     "Add the parameters and the result to the variant's MLflow run (found by its trex tags; a new one if none)."
     import mlflow
-    e = tracker_env(['mlflow'], run_dir, node_id, variant); tags = json.loads(e['MLFLOW_TAGS'])
+    e = tracker_env(['mlflow'], run_dir, node_id, variant)
+    tags = json.loads(e['MLFLOW_TAGS'])
     mlflow.set_experiment(e['MLFLOW_EXPERIMENT_NAME'])
     q = ' and '.join(f"tags.{k} = '{v}'" for k,v in tags.items())
-    old = mlflow.search_runs(experiment_names=[e['MLFLOW_EXPERIMENT_NAME']], filter_string=q, output_format='list', max_results=1)
-    with mlflow.start_run(run_id=old[0].info.run_id if old else None, run_name=None if old else tracker_names(run_dir, node_id, variant)['name'], tags=tags):
-        mlflow.log_params({f"trex.{k}": v for k,v in hp.items()}); mlflow.log_metrics(ms, step=step or 0)
+    old = mlflow.search_runs(experiment_names=[e['MLFLOW_EXPERIMENT_NAME']], filter_string=q,
+                             output_format='list', max_results=1)
+    with mlflow.start_run(run_id=old[0].info.run_id if old else None,
+                          run_name=None if old else tracker_names(run_dir, node_id, variant)['name'], tags=tags):
+        mlflow.log_params({f"trex.{k}": v for k,v in hp.items()})
+        mlflow.log_metrics(ms, step=step or 0)
 
 _LOGGERS = dict(tensorboard=_tensorboard, wandb=_wandb, trackio=_trackio, mlflow=_mlflow)
 
@@ -188,7 +202,9 @@ def log_result(track,              # the trackers
     "Log a variant's parameters and result to each tracker; a tracker that fails is reported, never raised."
     hp, ms, out = flat_params(params), _metrics(metrics), {}
     for t in check_track(track):
-        try: _LOGGERS[t](run_dir, node_id, variant, hp, ms, step); out[t] = 'ok'
+        try:
+            _LOGGERS[t](run_dir, node_id, variant, hp, ms, step)
+            out[t] = 'ok'
         except Exception as e: out[t] = f"{type(e).__name__}: {str(e)[:200]}"
     return out
 
@@ -221,5 +237,6 @@ def log_node(track, run_dir, node_id:str,
         r = validate(VariantResult, r, 'result')
         if r.status != 'ok' or not check_track(track): continue
         steps = max((s for s,_ in r.loss_curve), default=None)
-        out[r.variant] = log_result(track, run_dir, node_id, r.variant, result_params(plan, r.variant), result_metrics(r), steps)
+        out[r.variant] = log_result(track, run_dir, node_id, r.variant, result_params(plan, r.variant),
+                                    result_metrics(r), steps)
     return out

@@ -25,13 +25,15 @@ __all__ = ['STATUS_SYMBOLS', 'STATUS_WORDS', 'REWARD_SCALE', 'GREY', 'GOLD', 'tr
 # %% ../nbs/31_widgets.ipynb #08b8bb5f
 def _ui():
     "ipywidgets and plotly.graph_objects, or an ImportError that names the extra to install."
-    return need('ipywidgets', 'ui', "trex's notebook views"), need('plotly.graph_objects', 'ui', "trex's notebook views")
+    return need('ipywidgets', 'ui', "trex's notebook views"), need('plotly.graph_objects',
+                                                                   'ui', "trex's notebook views")
 
 # %% ../nbs/31_widgets.ipynb #eae5d19f
 def _bundle(fig)->dict:
     "The display data of a plotly figure (plotly's mimetype, JSON-safe)."
     d = json.loads(fig.to_json())
-    return {'application/vnd.plotly.v1+json': dict(data=d.get('data', []), layout=d.get('layout', {}), config=dict(displaylogo=False, responsive=True)),
+    return {'application/vnd.plotly.v1+json': dict(data=d.get('data', []), layout=d.get('layout', {}),
+                                                   config=dict(displaylogo=False, responsive=True)),
             'text/plain': f"<plotly figure: {len(d.get('data', []))} traces>"}
 
 def _show(out, fig):
@@ -71,7 +73,8 @@ def train_progress(run_dir,       # the run directory
     "Per variant of `plan`: state (waiting, training, evaluating, done), step, max_steps and the loss curves so far."
     out = []
     for v in _names(plan):
-        d = RunDir(run_dir).variant(nid, v); recs = _jsonl(d/'train_log.jsonl')
+        d = RunDir(run_dir).variant(nid, v)
+        recs = _jsonl(d/'train_log.jsonl')
         begin = [r for r in recs if r.get('event')=='begin']
         mx = begin[-1]['max_steps'] if begin else None
         loss = dict((r['step'], r['loss']) for r in recs if 'loss' in r)
@@ -79,7 +82,8 @@ def train_progress(run_dir,       # the run directory
         step = max([r.get('step', 0) for r in recs], default=0)
         st = ('done' if (d/'result.json').exists() else 'evaluating' if (mx and step>=mx) or (d.exists() and v=='base')
               else 'training' if recs else 'starting' if d.exists() else 'waiting')
-        out.append(dict(variant=v, state=st, step=step, max_steps=mx, loss=sorted(loss.items()), eval_loss=sorted(ev.items())))
+        out.append(dict(variant=v, state=st, step=step, max_steps=mx, loss=sorted(loss.items()),
+                        eval_loss=sorted(ev.items())))
     return out
 
 # %% ../nbs/31_widgets.ipynb #1ff67362
@@ -90,13 +94,18 @@ def loss_figure(curves:dict,         # {variant: (loss [(step, value)], eval_los
                 height:int=260):
     "A plotly figure of training (solid) and evaluation (dotted) loss per variant."
     _,go = _ui()
-    fig = go.Figure(layout=dict(template='none', height=height, title=dict(text=title, font=dict(size=13)), margin=dict(l=45, r=10, t=35, b=35),
-                                xaxis=dict(title='step'), yaxis=dict(title='loss'), legend=dict(orientation='h', y=-0.25)))
+    fig = go.Figure(layout=dict(template='none', height=height, title=dict(text=title, font=dict(size=13)),
+                                margin=dict(l=45, r=10, t=35, b=35),
+                                xaxis=dict(title='step'), yaxis=dict(title='loss'),
+                                legend=dict(orientation='h', y=-0.25)))
     for i,(v,(lc,ec)) in enumerate(curves.items()):
         c = _PALETTE[i % len(_PALETTE)]
-        if lc: fig.add_scatter(x=[s for s,_ in lc], y=[l for _,l in lc], mode='lines+markers', name=v, line=dict(color=c), legendgroup=v)
-        if ec: fig.add_scatter(x=[s for s,_ in ec], y=[l for _,l in ec], mode='lines', name=f'{v} (eval)', line=dict(color=c, dash='dot'), legendgroup=v)
-    if not fig.data: fig.add_annotation(text='no loss logged yet', showarrow=False, xref='paper', yref='paper', x=0.5, y=0.5)
+        if lc: fig.add_scatter(x=[s for s,_ in lc], y=[l for _,l in lc], mode='lines+markers', name=v,
+                               line=dict(color=c), legendgroup=v)
+        if ec: fig.add_scatter(x=[s for s,_ in ec], y=[l for _,l in ec], mode='lines', name=f'{v} (eval)',
+                               line=dict(color=c, dash='dot'), legendgroup=v)
+    if not fig.data: fig.add_annotation(text='no loss logged yet', showarrow=False, xref='paper',
+                                        yref='paper', x=0.5, y=0.5)
     return fig
 
 # %% ../nbs/31_widgets.ipynb #ca554a96
@@ -106,8 +115,11 @@ def tree_layout(tree:SearchTree)->dict:
     def walk(nid, depth):
         xs = [walk(k, depth+1) for k in tree.g.successors(nid)]
         if xs: x = (xs[0]+xs[-1])/2
-        else: x = col[0]; col[0] += 1
-        pos[nid] = (x, -depth); return x
+        else:
+            x = col[0]
+            col[0] += 1
+        pos[nid] = (x, -depth)
+        return x
     if tree.root is not None: walk(tree.root.id, 0)
     return pos
 
@@ -121,9 +133,11 @@ def _policy(src):
 
 def _as_before(tree, nid):
     "A stand-in of `tree` as it was when `nid`'s parent was chosen: `nid` gone, its backup undone."
-    n = tree[nid]; back = {a.id for a in tree.path(nid)[:-1]} if n.visits else set()
+    n = tree[nid]
+    back = {a.id for a in tree.path(nid)[:-1]} if n.visits else set()
     undo = lambda o: o.model_copy(update=dict(visits=o.visits-1, value=o.value-(n.reward or 0.))) if o.id in back else o
-    return SimpleNamespace(nodes={k: undo(o) for k,o in tree.nodes.items() if k!=nid}, reward=tree.reward, virtual_visits=Counter)
+    return SimpleNamespace(nodes={k: undo(o) for k,o in tree.nodes.items() if k!=nid},
+                           reward=tree.reward, virtual_visits=Counter)
 
 def policy_values(tree:SearchTree,   # the tree
                   policy=None,       # the session's policy (its UCT constant); default: the tree's stored one
@@ -142,8 +156,10 @@ def _uct_parts(tree, n, policy)->tuple:
     return (n.value/max(n.visits, 1), u.value(tree, n, Counter()) - n.value/max(n.visits, 1))
 
 # %% ../nbs/31_widgets.ipynb #198cbae8
-STATUS_SYMBOLS = dict(done='circle', failed='x', pruned='circle-open', running='star', proposed='hourglass', approved='diamond')
-STATUS_WORDS = dict(done='done', failed='failed', pruned='pruned', running='running', proposed='waiting at the gate', approved='approved, not yet run')
+STATUS_SYMBOLS = dict(done='circle', failed='x', pruned='circle-open', running='star',
+                      proposed='hourglass', approved='diamond')
+STATUS_WORDS = dict(done='done', failed='failed', pruned='pruned', running='running', proposed='waiting at the gate',
+                    approved='approved, not yet run')
 REWARD_SCALE = 'RdBu'   # diverging: red below the base, white at the base (reward 0), blue above
 GREY, GOLD = '#b5b5b5', '#d4a017'
 
@@ -167,7 +183,8 @@ def _lim(t)->float: return max([abs(n.reward) for n in t if n.reward is not None
 # %% ../nbs/31_widgets.ipynb #ddf0488c
 def _spend(x:dict|None)->str:
     if not x: return ''
-    return ', '.join(p for p in [f"${x['usd']:.4f}" if x['usd'] else '', f"{x['gpu_s']/3600:.3g} GPU h" if x['gpu_s'] else '',
+    return ', '.join(p for p in [f"${x['usd']:.4f}" if x['usd'] else '',
+                                 f"{x['gpu_s']/3600:.3g} GPU h" if x['gpu_s'] else '',
                                  f"{x['tokens_in']+x['tokens_out']:,} LLM tokens" if x['tokens_in'] or x['tokens_out'] else ''] if p)
 
 def _hover(n:Node, pv:dict=None, spent:dict=None)->str:
@@ -205,15 +222,19 @@ def _frame(self:TreeView, fig, pos, best):
     "Arrows from parents to children, the title and the axes."
     t = self.tree
     for u,v in t.g.edges:
-        fig.add_annotation(x=pos[v][0], y=pos[v][1], ax=pos[u][0], ay=pos[u][1], xref='x', yref='y', axref='x', ayref='y', text='',
-                           showarrow=True, arrowhead=2, arrowsize=1.2, arrowwidth=1.2, arrowcolor='#9a9a9a', standoff=_size(t[v])/2+1)
+        fig.add_annotation(x=pos[v][0], y=pos[v][1], ax=pos[u][0], ay=pos[u][1], xref='x', yref='y', axref='x',
+                           ayref='y', text='',
+                           showarrow=True, arrowhead=2, arrowsize=1.2, arrowwidth=1.2, arrowcolor='#9a9a9a',
+                           standoff=_size(t[v])/2+1)
     depth = -min((y for _,y in pos.values()), default=0)
     title = f"{len(t)} nodes" + (f" · best {best.id}: {best.score:.4g} (reward {best.reward:+.3f})" if best is not None else '')
-    fig.update_layout(template='none', title=dict(text=title, font=dict(size=14)), height=self.height or int(170 + 100*depth),
+    fig.update_layout(template='none', title=dict(text=title, font=dict(size=14)),
+                      height=self.height or int(170 + 100*depth),
                       margin=dict(l=20, r=20, t=45, b=40), hovermode='closest', showlegend=True,
                       legend=dict(orientation='h', x=0, y=0, yanchor='top', xanchor='left', font=dict(size=11)),   # the key under the tree
                       xaxis=dict(visible=False), yaxis=dict(visible=False, range=[-depth-0.6, 0.4]))
-    if not len(t): fig.add_annotation(text='no nodes yet: s.step() evaluates the base model', showarrow=False, xref='paper', yref='paper', x=0.5, y=0.5)
+    if not len(t): fig.add_annotation(text='no nodes yet: s.step() evaluates the base model', showarrow=False,
+                                      xref='paper', yref='paper', x=0.5, y=0.5)
     return fig
 
 # %% ../nbs/31_widgets.ipynb #2b3858e6
@@ -227,21 +248,28 @@ def fig(self:TreeView):
     data = []
     for on in (False, True):
         es = [e for e in t.g.edges if (e in hot)==on]
-        data.append(go.Scatter(x=[x for u,v in es for x in (pos[u][0], pos[v][0], None)], y=[y for u,v in es for y in (pos[u][1], pos[v][1], None)],
-                               mode='lines', name='best path' if on else 'edges', showlegend=on and bool(es), hoverinfo='skip',
+        data.append(go.Scatter(x=[x for u,v in es for x in (pos[u][0], pos[v][0], None)],
+                               y=[y for u,v in es for y in (pos[u][1], pos[v][1], None)],
+                               mode='lines', name='best path' if on else 'edges', showlegend=on and bool(es),
+                               hoverinfo='skip',
                                line=dict(color=GOLD if on else '#c8c8c8', width=4 if on else 1.5)))
-    data.append(go.Scatter(x=[(pos[u][0]+pos[v][0])/2 for u,v in t.g.edges], y=[(pos[u][1]+pos[v][1])/2 for u,v in t.g.edges], mode='text',
-                           text=[t[v].plan.direction.replace('_', ' ') for u,v in t.g.edges], name='directions', showlegend=False,
+    data.append(go.Scatter(x=[(pos[u][0]+pos[v][0])/2 for u,v in t.g.edges],
+                           y=[(pos[u][1]+pos[v][1])/2 for u,v in t.g.edges], mode='text',
+                           text=[t[v].plan.direction.replace('_', ' ') for u,v in t.g.edges], name='directions',
+                           showlegend=False,
                            hoverinfo='skip', textfont=dict(size=9, color='#777')))
     for st in Status:
         ns = [n for n in t if n.status==st]
         if not ns: continue
         fill = [reward_color(n.reward, lim) for n in ns]
         ring = [GOLD if best is not None and n.id==best.id else {'failed': '#d9534f', 'pruned': GREY}.get(str(st), '#555') for n in ns]   # a white node (at the base) keeps an edge
-        data.append(go.Scatter(x=[pos[n.id][0] for n in ns], y=[pos[n.id][1] for n in ns], mode='markers+text', name=STATUS_WORDS[str(st)],
+        data.append(go.Scatter(x=[pos[n.id][0] for n in ns], y=[pos[n.id][1] for n in ns], mode='markers+text',
+                               name=STATUS_WORDS[str(st)],
                                text=[_label(n) for n in ns], textposition='bottom center', textfont=dict(size=10),
-                               customdata=[n.id for n in ns], hovertext=[_hover(n, pv.get(n.id), by.get(n.id)) for n in ns], hoverinfo='text',
-                               marker=dict(symbol=STATUS_SYMBOLS[str(st)], size=[_size(n) for n in ns], color=fill if str(st)!='pruned' else GREY, opacity=0.95,
+                               customdata=[n.id for n in ns],
+                               hovertext=[_hover(n, pv.get(n.id), by.get(n.id)) for n in ns], hoverinfo='text',
+                               marker=dict(symbol=STATUS_SYMBOLS[str(st)], size=[_size(n) for n in ns],
+                                           color=fill if str(st)!='pruned' else GREY, opacity=0.95,
                                            line=dict(color=ring, width=[4 if best is not None and n.id==best.id else 2 if str(st) in ('pruned', 'failed') else 1 for n in ns]))))
     data.append(go.Scatter(x=[None], y=[None], mode='markers', showlegend=False, hoverinfo='skip', name='reward scale',
                            marker=dict(color=[0.], colorscale=REWARD_SCALE, cmin=-lim, cmax=lim, showscale=True,
@@ -262,7 +290,8 @@ def widget(self:TreeView):
 def refresh(self:TreeView):
     "Redraw the figure into the widget."
     if self._out is None: return
-    _show(self._out, self.fig()); self.draws += 1
+    _show(self._out, self.fig())
+    self.draws += 1
 
 @patch
 def _on_change(self:TreeView, ev): self.refresh()
@@ -275,7 +304,8 @@ def _repr_mimebundle_(self:TreeView, **kw): return {**self.widget._repr_mimebund
 def to_html(self:TreeView,
             path)->Path:     # the .html file to write
     "Write the tree as a standalone HTML page (plotly.js included, works offline)."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     self.fig().write_html(str(path), include_plotlyjs=True, full_html=True, config=dict(displaylogo=False))
     return path
 
@@ -297,10 +327,12 @@ def plan_html(tree, n:Node, cost:dict=None)->str:
     p,base = n.plan,_parent_config(tree, n)
     out = [f"<div><b>{_e(p.direction)}</b>: {_e(p.goal)}</div>"]
     if p.rationale: out.append(f"<div style='color:#555'>why: {_e(p.rationale)}</div>")
-    if p.recipe: out.append('<div>recipe:</div>' + _table(['#', 'op', 'arguments'], [[i, o['op'], json.dumps({k:v for k,v in o.items() if k!='op'})] for i,o in enumerate(p.recipe)]))
+    if p.recipe: out.append('<div>recipe:</div>' + _table(['#', 'op', 'arguments'],
+                                                          [[i, o['op'], json.dumps({k:v for k,v in o.items() if k!='op'})] for i,o in enumerate(p.recipe)]))
     if p.variants:
         ref = 'the parent\'s best config' if base is not None else 'the defaults'
-        out.append(f"<div>variants (changes against {ref}):</div>" + _table(['variant', 'config', 'note'], [[v.name, _diff_txt(config_diff(base, v.config)), v.note] for v in p.variants]))
+        out.append(f"<div>variants (changes against {ref}):</div>" + _table(['variant', 'config', 'note'],
+                [[v.name, _diff_txt(config_diff(base, v.config)), v.note] for v in p.variants]))
     if cost is not None: out.append(f"<div>{html.escape(cost_line(cost))}</div>")
     return ''.join(out)
 
@@ -312,7 +344,8 @@ class ApprovalPanel:
                  background:bool=True):   # run approved nodes in a background thread
         W,_ = _ui()
         self.s,self.background,self.thread,self.running,self.ticks,self.message,self._pick_cbs = session,background,None,None,0,'',[]
-        btn = lambda d, style='', tip='': W.Button(description=d, button_style=style, tooltip=tip, layout=W.Layout(width='auto'))
+        btn = lambda d, style='', tip='': W.Button(description=d, button_style=style, tooltip=tip,
+                                                   layout=W.Layout(width='auto'))
         self.pick = W.Dropdown(description='node', layout=W.Layout(width='auto'))
         self.info,self.msg,self.status = W.HTML(),W.HTML(),W.HTML()
         self.b_approve = btn('Approve', 'success', 'approve the plan and run the node')
@@ -326,11 +359,15 @@ class ApprovalPanel:
         self.progress = W.IntProgress(min=0, max=1, value=0, layout=W.Layout(width='auto'))
         self.curve = W.Output()
         self.run_box = W.VBox([self.status, self.progress, self.curve], layout=W.Layout(display='none'))
-        for b,m in ((self.b_approve, 'approve'), (self.b_prune, 'prune'), (self.b_edit, 'edit'), (self.b_priority, 'set_priority'),
+        for b,m in ((self.b_approve, 'approve'), (self.b_prune, 'prune'), (self.b_edit, 'edit'),
+                    (self.b_priority, 'set_priority'),
                     (self.b_save, 'save'), (self.b_cancel, 'cancel')): b.on_click(lambda b, m=m: getattr(self, m)(b))   # methods defined below
-        for b,c in ((self.b_approve, 'trex-approve'), (self.b_prune, 'trex-prune'), (self.b_edit, 'trex-edit')): b.add_class(c)
-        self.widget = W.VBox([W.HTML('<b>Gate</b>'), self.pick, self.info, W.HBox([self.b_approve, self.b_prune, self.b_edit, self.priority, self.b_priority]),
-                              self.msg, self.edit_box, self.run_box], layout=W.Layout(border='1px solid #ddd', padding='6px'))
+        for b,c in ((self.b_approve, 'trex-approve'), (self.b_prune, 'trex-prune'),
+                    (self.b_edit, 'trex-edit')): b.add_class(c)
+        self.widget = W.VBox([W.HTML('<b>Gate</b>'), self.pick, self.info, W.HBox([self.b_approve, self.b_prune,
+                self.b_edit, self.priority, self.b_priority]),
+                              self.msg, self.edit_box, self.run_box],
+                             layout=W.Layout(border='1px solid #ddd', padding='6px'))
         self.widget.add_class('trex-panel')
         self.pick.observe(self._picked, 'value')
         self.refresh(waiting=True)
@@ -357,9 +394,11 @@ def _render(self:ApprovalPanel):
     n = self.s.tree.nodes.get(self.node)
     if n is None: self.info.value = '<i>Nothing waits at the gate. <code>s.step()</code> plans the next node.</i>'
     else:
-        head = {Status.proposed: 'waits at the gate', Status.approved: 'is approved, not yet run'}.get(n.status, f'is {n.status}')
+        head = {Status.proposed: 'waits at the gate',
+                Status.approved: 'is approved, not yet run'}.get(n.status, f'is {n.status}')
         self.info.value = f"<div style='margin:4px 0'><b>{_e(n.id)}</b> {head}" + (f" (child of {_e(n.parent)})" if n.parent else '') + '</div>' + \
-                          plan_html(self.s.tree, n, self.s.projected(n.plan) if n.status in (Status.proposed, Status.approved) else None)
+                          plan_html(self.s.tree, n,
+                                    self.s.projected(n.plan) if n.status in (Status.proposed, Status.approved) else None)
         self.priority.value = n.priority
     st,busy = (n.status if n else None),self.running is not None
     self.b_approve.disabled = busy or st not in (Status.proposed, Status.approved)
@@ -372,12 +411,15 @@ def _render(self:ApprovalPanel):
 def refresh(self:ApprovalPanel, waiting:bool=False):
     "Rebuild the node list, the plan and the buttons; with `waiting`, pick the first waiting node."
     t,keep = self.s.tree,self.pick.value
-    ids = self.waiting() + [n.id for n in reversed(list(t)) if n.status not in (Status.proposed, Status.approved, Status.pruned) or n.id==self.running]
+    ids = self.waiting() + [n.id for n in reversed(list(t)) if n.status not in (Status.proposed,
+            Status.approved, Status.pruned) or n.id==self.running]
     opts = [(f"{i} [{t[i].status}] {t[i].plan.summary}"[:90], i) for i in ids]
     w = self.waiting()
     val = (w[0] if w else None) if waiting or keep not in ids else keep
     self._quiet = True
-    try: self.pick.options = opts; self.pick.value = val
+    try:
+        self.pick.options = opts
+        self.pick.value = val
     finally: self._quiet = False
     self._render()
 
@@ -385,7 +427,8 @@ def refresh(self:ApprovalPanel, waiting:bool=False):
 @patch
 def _picked(self:ApprovalPanel, ch):
     if getattr(self, '_quiet', False): return
-    self.cancel(); self._render()
+    self.cancel()
+    self._render()
     for f in self._pick_cbs: f(ch['new'])
 
 @patch
@@ -397,7 +440,8 @@ def _say(self:ApprovalPanel, text:str, error:bool=False):
     self.msg.value = f"<div style='color:{'#b00020' if error else '#225'};margin:4px 0;white-space:pre-wrap'>{_e(text)}</div>"
 
 @patch
-def _repr_mimebundle_(self:ApprovalPanel, **kw): return {**self.widget._repr_mimebundle_(**kw), 'text/plain': repr(self)}
+def _repr_mimebundle_(self:ApprovalPanel, **kw): return {**self.widget._repr_mimebundle_(**kw),
+                                                         'text/plain': repr(self)}
 
 # %% ../nbs/31_widgets.ipynb #36259190
 @patch
@@ -405,22 +449,30 @@ def edit(self:ApprovalPanel, b=None):
     "Open the editor on the node's plan (JSON)."
     n = self.s.tree[self.node]
     self.editor.value = json.dumps(n.plan.model_dump(exclude_defaults=True), indent=1, ensure_ascii=False)
-    self.edit_box.layout.display = 'flex'; self._say(f"editing {n.id}: change the JSON, then Save plan")
+    self.edit_box.layout.display = 'flex'
+    self._say(f"editing {n.id}: change the JSON, then Save plan")
 
 @patch
 def cancel(self:ApprovalPanel, b=None):
     "Close the editor without saving."
-    if self.edit_box.layout.display!='none': self.edit_box.layout.display = 'none'; self._say('')
+    if self.edit_box.layout.display!='none':
+        self.edit_box.layout.display = 'none'
+        self._say('')
 
 @patch
 def save(self:ApprovalPanel, b=None)->bool:
     "Validate the edited plan with `s.edit` and save it, or show why it is refused (nothing changes)."
     nid = self.node
     try: plan = json.loads(self.editor.value)
-    except ValueError as e: self._say(f"not saved: the plan is not valid JSON ({e}). Fix: correct the JSON and save again.", error=True); return False
+    except ValueError as e:
+        self._say(f"not saved: the plan is not valid JSON ({e}). Fix: correct the JSON and save again.", error=True)
+        return False
     try: self.s.edit(nid, plan=plan)
-    except TrexError as e: self._say(f"not saved: {e}", error=True); return False
-    self.edit_box.layout.display = 'none'; self._say(f"saved the new plan of {nid}: {self.s.tree[nid].plan.summary}")
+    except TrexError as e:
+        self._say(f"not saved: {e}", error=True)
+        return False
+    self.edit_box.layout.display = 'none'
+    self._say(f"saved the new plan of {nid}: {self.s.tree[nid].plan.summary}")
     return True
 
 # %% ../nbs/31_widgets.ipynb #1c87abe1
@@ -468,7 +520,9 @@ def _run(self:ApprovalPanel, nid):
     finally:
         stop.set()
         if mon: mon.join()
-        self._tick(nid); self.running = None; self.refresh()
+        self._tick(nid)
+        self.running = None
+        self.refresh()
         for f in self._pick_cbs: f(nid)
 
 # %% ../nbs/31_widgets.ipynb #6d972894
@@ -477,8 +531,11 @@ def approve(self:ApprovalPanel, b=None):
     "Approve the node's plan and run it (in the background unless `background=False`)."
     nid = self.node
     if self.s.tree[nid].status==Status.proposed: self.s.approve(nid)
-    self.running = nid; self._render()
-    self.run_box.layout.display = 'flex'; self.progress.value = 0; _show(self.curve, None)
+    self.running = nid
+    self._render()
+    self.run_box.layout.display = 'flex'
+    self.progress.value = 0
+    _show(self.curve, None)
     self._say(f"running {nid}...")
     if not self.background: return self._run(nid)
     self.thread = threading.Thread(target=self._run, args=(nid,), name=f'trex-run-{nid}', daemon=True)
@@ -500,7 +557,8 @@ def prune(self:ApprovalPanel, b=None):
 def recipe_diff(a:list, b:list)->list:
     "Lines of a unified diff from recipe `a` to recipe `b` (one step per line)."
     j = lambda r: [json.dumps(o, sort_keys=True) for o in r]
-    return [l for l in difflib.unified_diff(j(a), j(b), 'parent', 'node', lineterm='', n=1) if not l.startswith(('---', '+++', '@@'))]
+    return [l for l in difflib.unified_diff(j(a), j(b), 'parent',
+                                            'node', lineterm='', n=1) if not l.startswith(('---', '+++', '@@'))]
 
 def _bad_cases(run_dir, n:Node, k:int=5)->list:
     "The first `k` bad cases of a node's best variant (from its bad_cases.json)."
@@ -516,14 +574,16 @@ def _changes_html(tree:SearchTree, n:Node, par:Node)->list:
     "What `n` changed against its parent `par`, as HTML: direction and goal, rationale, recipe diff, configs."
     out = []
     out.append(f"<h4 style='margin:6px 0 2px'>Changed against {_e(par.id)}</h4>")
-    out.append(_table(['', par.id, n.id], [['direction', par.plan.direction, n.plan.direction], ['goal', par.plan.goal, n.plan.goal]]))
+    out.append(_table(['', par.id, n.id], [['direction', par.plan.direction, n.plan.direction],
+                                           ['goal', par.plan.goal, n.plan.goal]]))
     if n.plan.rationale: out.append(f"<div style='color:#555'>why: {_e(n.plan.rationale)}</div>")
     rd = recipe_diff(par.plan.recipe, n.plan.recipe)
     out.append("<div>recipe: " + ("the same as the parent's</div>" if not rd else "</div><pre style='font-size:11px;margin:2px 0'>"
                + '\n'.join(f"<span style='color:{'#080' if l[0]=='+' else '#b00' if l[0]=='-' else '#666'}'>{_e(l)}</span>" for l in rd) + '</pre>'))
     base = _parent_config(tree, n)
     if n.plan.variants: out.append(f"<div>config against {'the parent' + chr(39) + 's best' if base is not None else 'the defaults'}:</div>"
-                                   + _table(['variant', 'changes'], [[v.name, _diff_txt(config_diff(base, v.config))] for v in n.plan.variants]))
+                                   + _table(['variant', 'changes'],
+                                            [[v.name, _diff_txt(config_diff(base, v.config))] for v in n.plan.variants]))
     return out
 
 # %% ../nbs/31_widgets.ipynb #03d57c6d
@@ -536,13 +596,19 @@ def node_html(tree:SearchTree, n:Node)->str:
     else: out += _changes_html(tree, n, par)
     if n.results:
         out.append("<h4 style='margin:6px 0 2px'>Metrics</h4>")
-        rows = [[r.variant + (' ★' if n.best_result is r else ''), r.status, _ci(r.val) if r.val else '', _ci(r.test) if r.test else '',
-                 f"{r.time_s:.0f} s", f"{r.loss_curve[-1][1]:.4g}" if r.loss_curve else '', (r.error or '')[:200]] for r in n.results]
-        out.append(_table(['variant', 'status', f"val {n.results[0].val.name if n.results[0].val else ''}", 'test', 'time', 'final loss', 'error'], rows))
+        rows = [[r.variant + (' ★' if n.best_result is r else ''), r.status, _ci(r.val) if r.val else '',
+                 _ci(r.test) if r.test else '',
+                 f"{r.time_s:.0f} s",
+                 f"{r.loss_curve[-1][1]:.4g}" if r.loss_curve else '', (r.error or '')[:200]] for r in n.results]
+        out.append(_table(['variant', 'status', f"val {n.results[0].val.name if n.results[0].val else ''}", 'test',
+                           'time', 'final loss', 'error'], rows))
     if n.report is not None and n.report.causes:
-        out.append("<h4 style='margin:6px 0 2px'>Bad cases</h4>" + _table(['cause', 'count', 'examples', 'fix'], [[c.cause, c.count, '; '.join(c.examples[:3])[:300], c.fix] for c in n.report.causes]))
+        out.append("<h4 style='margin:6px 0 2px'>Bad cases</h4>" + _table(['cause', 'count', 'examples', 'fix'],
+                [[c.cause, c.count, '; '.join(c.examples[:3])[:300], c.fix] for c in n.report.causes]))
     bad = _bad_cases(tree.store.run, n)
-    if bad: out.append(_table(['id', 'prediction', 'reference'], [[o.get('id', ''), repr(str(o.get('prediction', '')))[:120], str(o.get('reference', ''))[:120]] for o in bad]))
+    if bad: out.append(_table(['id', 'prediction', 'reference'], [[o.get('id', ''),
+                                                                   repr(str(o.get('prediction', '')))[:120],
+                                                                   str(o.get('reference', ''))[:120]] for o in bad]))
     if n.report is not None:
         r = n.report
         out.append("<h4 style='margin:6px 0 2px'>Report</h4>" + ''.join(f"<div>{_e(x)}</div>" for x in [r.summary, r.comparison] if x)
@@ -560,7 +626,8 @@ class NodeInspector:
         self.tree = getattr(src, 'tree', src)
         self.pick = W.Dropdown(description='inspect', layout=W.Layout(width='auto'))
         self.body,self.curve = W.HTML(),W.Output()
-        self.widget = W.VBox([W.HTML('<b>Node</b>'), self.pick, self.body, self.curve], layout=W.Layout(border='1px solid #ddd', padding='6px'))
+        self.widget = W.VBox([W.HTML('<b>Node</b>'), self.pick, self.body, self.curve],
+                             layout=W.Layout(border='1px solid #ddd', padding='6px'))
         self.widget.add_class('trex-inspector')
         self._options()
         b = self.tree.best()
@@ -572,13 +639,18 @@ class NodeInspector:
     def _options(self):
         t,v = self.tree,self.pick.value
         self._quiet = True
-        try: self.pick.options = [(f"{n.id} [{n.status}] {n.plan.summary}"[:90], n.id) for n in t]; self.pick.value = v if v in t.nodes else None
+        try:
+            self.pick.options = [(f"{n.id} [{n.status}] {n.plan.summary}"[:90], n.id) for n in t]
+            self.pick.value = v if v in t.nodes else None
         finally: self._quiet = False
     def render(self):
         "Show the picked node."
         if getattr(self, '_quiet', False): return
         n = self.tree.nodes.get(self.pick.value)
-        if n is None: self.body.value = '<i>no node yet</i>'; _show(self.curve, None); return
+        if n is None:
+            self.body.value = '<i>no node yet</i>'
+            _show(self.curve, None)
+            return
         self.body.value = node_html(self.tree, n)
         curves = {r.variant: (r.loss_curve, r.eval_loss_curve) for r in n.results if r.loss_curve or r.eval_loss_curve}
         if not curves and n.status==Status.running:
@@ -592,10 +664,12 @@ class NodeInspector:
 @patch
 def show(self:NodeInspector, nid):
     "Pick node `nid`."
-    self.tree[nid]; self.pick.value = nid
+    self.tree[nid]
+    self.pick.value = nid
 
 @patch
-def _repr_mimebundle_(self:NodeInspector, **kw): return {**self.widget._repr_mimebundle_(**kw), 'text/plain': repr(self)}
+def _repr_mimebundle_(self:NodeInspector, **kw): return {**self.widget._repr_mimebundle_(**kw),
+                                                         'text/plain': repr(self)}
 
 # %% ../nbs/31_widgets.ipynb #8f10f69c
 class RoundSummary:
@@ -604,14 +678,16 @@ class RoundSummary:
     def __str__(self):
         out = []
         for p in self.parts:
-            out += [p['head'], *(f"  {l}" for l in p['why'] + p['plan']), *(f"  {r}" for r in _rows_text(p['rows'])), f"  {p['spend']}"]
+            out += [p['head'], *(f"  {l}" for l in p['why'] + p['plan']),
+                    *(f"  {r}" for r in _rows_text(p['rows'])), f"  {p['spend']}"]
         return '\n'.join(out + [f"next: {self.next}"])
     def __repr__(self): return f"RoundSummary({', '.join(p['node'] for p in self.parts)})"
     def _repr_markdown_(self):
         out = []
         for p in self.parts:
             out += [f"**{_md(p['head'])}**", '', *(f"- {_md(l)}" for l in p['why'] + p['plan'])]
-            if p['rows']: out += ['', '| variant | status | score [interval] | against the parent |', '|---|---|---|---|',
+            if p['rows']: out += ['', '| variant | status | score [interval] | against the parent |',
+                                  '|---|---|---|---|',
                                   *(f"| {_md(r[0])} | {r[1]} | {_md(r[2])} | {_md(r[3])} |" for r in p['rows'])]
             out += ['', f"- {_md(p['spend'])}", '']
         return '\n'.join(out + [f"**next:** {_md(self.next)}"])
@@ -639,7 +715,8 @@ def _why(s, n:Node)->list:
     pol, vals = s.policy, policy_values(t, s.policy, before=n.id)
     name = type(pol).__name__.replace('RandomPolicy', 'random').lower()
     if isinstance(pol, UCT) and p.id in vals:
-        view = _as_before(t, n.id); q, e = _uct_parts(view, view.nodes[p.id], pol)
+        view = _as_before(t, n.id)
+        q, e = _uct_parts(view, view.nodes[p.id], pol)
         alt = sorted(((v['uct'], k) for k,v in vals.items() if k!=p.id), reverse=True)[:2]
         return [f"chosen: {p.id} by UCT, value {vals[p.id]['uct']:.3f} = mean reward {q:+.3f} + exploration {e:.3f}"
                 + (f"; next in line {', '.join(f'{k} {v:.3f}' for v,k in alt)}" if alt else '; the only node to expand')]
@@ -655,9 +732,11 @@ def _plan(n:Node)->list:
 
 # %% ../nbs/31_widgets.ipynb #7f65c530
 def _part(s, n:Node)->dict:
-    t = s.tree; par = t.nodes.get(n.parent)
+    t = s.tree
+    par = t.nodes.get(n.parent)
     pb = par.best_result if par is not None else None
-    rows = [(r.variant + (' *' if n.best_result is r else ''), r.status, str(r.val) if r.val else (r.error or '')[:60], _against(r, pb)) for r in n.results]
+    rows = [(r.variant + (' *' if n.best_result is r else ''), r.status,
+             str(r.val) if r.val else (r.error or '')[:60], _against(r, pb)) for r in n.results]
     if not n.results and n.plan.variants: rows = [(v.name, str(n.status), '', '') for v in n.plan.variants]
     x = t.store.by_node().get(n.id)
     secs = sum(r.time_s for r in n.results)
@@ -665,7 +744,8 @@ def _part(s, n:Node)->dict:
             (f"; reward {n.reward:+.3f} against the base" if n.reward is not None else '')
     rnd = sum(1 for o in t if o.parent is not None and o.results)
     head = f"{n.id} {STATUS_WORDS.get(str(n.status), n.status)}" + (f" (round {rnd}" + (f" of {s.budget.rounds})" if s.budget.rounds else ')') if n.parent is not None and n.results else '')
-    return dict(node=n.id, head=head, why=_why(s, n), plan=_plan(n) if n.parent is not None else [], rows=rows, spend=spend)
+    return dict(node=n.id, head=head, why=_why(s, n),
+                plan=_plan(n) if n.parent is not None else [], rows=rows, spend=spend)
 
 def _next(s)->str:
     t = s.tree
@@ -695,7 +775,9 @@ def edit_insights(researcher,          # the session's Researcher (its insights 
         if not 0 <= i < len(xs): raise TrexError(f"insight: there is no insight {i+1} (the run has {len(xs)}). Fix: list them with their numbers first (trex insights RUN_DIR).")
         return i
     if add is not None: xs.append(Insight(text=add))
-    if edit is not None: i = at(edit[0]); xs[i] = Insight(text=edit[1], nodes=xs[i].nodes)
+    if edit is not None:
+        i = at(edit[0])
+        xs[i] = Insight(text=edit[1], nodes=xs[i].nodes)
     if delete is not None: xs.pop(at(delete))
     return researcher.set_insights(xs, user=True)
 
@@ -710,22 +792,27 @@ class InsightsPanel:
         W,_ = _ui()
         self.s,self.message = s,''
         self.rows,self.msg = W.VBox(),W.HTML()
-        self.new = W.Text(placeholder='a new insight, e.g. "lr above 1e-3 diverges on this task"', layout=W.Layout(width='75%'))
-        self.b_add = W.Button(description='Add', layout=W.Layout(width='auto')); self.b_add.add_class('trex-insight-add')
+        self.new = W.Text(placeholder='a new insight, e.g. "lr above 1e-3 diverges on this task"',
+                          layout=W.Layout(width='75%'))
+        self.b_add = W.Button(description='Add', layout=W.Layout(width='auto'))
+        self.b_add.add_class('trex-insight-add')
         self.b_add.on_click(lambda b: self.add(self.new.value))
         self.widget = W.VBox([W.HTML('<b>Insights</b> <span style="color:#777">(the Researcher reads them when it plans)</span>'), self.rows,
-                              W.HBox([self.new, self.b_add]), self.msg], layout=W.Layout(border='1px solid #ddd', padding='6px'))
+                              W.HBox([self.new, self.b_add]), self.msg],
+                             layout=W.Layout(border='1px solid #ddd', padding='6px'))
         self.widget.add_class('trex-insights')
         self.refresh()
     def __repr__(self): return f"InsightsPanel({len(self.s.researcher.insights)} insights)"
     def _repr_mimebundle_(self, **kw): return {**self.widget._repr_mimebundle_(**kw), 'text/plain': repr(self)}
     def refresh(self):
         "One row per insight: its text (editable) and a delete button."
-        W,_ = _ui(); rows = []
+        W,_ = _ui()
+        rows = []
         for i,o in enumerate(self.s.researcher.insights):
             t = W.Text(value=o.text, continuous_update=False, layout=W.Layout(width='85%'))
             t.observe(lambda ch, i=i: self.edit(i, ch['new']), 'value')
-            x = W.Button(description='✕', tooltip='delete this insight', layout=W.Layout(width='36px')); x.add_class('trex-insight-delete')
+            x = W.Button(description='✕', tooltip='delete this insight', layout=W.Layout(width='36px'))
+            x.add_class('trex-insight-delete')
             x.on_click(lambda b, i=i: self.delete(i))
             rows.append(W.HBox([t, x]))
         self.rows.children = rows
@@ -735,11 +822,15 @@ class InsightsPanel:
 def _do(self:InsightsPanel, what:str, **kw):
     try: edit_insights(self.s.researcher, **kw)
     except (TrexError, ValueError) as e: self.message = f"not saved: {' '.join(str(e).split())}"
-    else: self.message = what; self.refresh()
+    else:
+        self.message = what
+        self.refresh()
     self.msg.value = f"<span style='color:{'#b00020' if self.message.startswith('not') else '#225'}'>{_e(self.message)}</span>"
 
 @patch
-def add(self:InsightsPanel, text:str): self._do(f"added: {text}", add=text); self.new.value = '' if not self.message.startswith('not') else self.new.value
+def add(self:InsightsPanel, text:str):
+    self._do(f"added: {text}", add=text)
+    self.new.value = '' if not self.message.startswith('not') else self.new.value
 @patch
 def edit(self:InsightsPanel, i:int, text:str): self._do(f"insight {i+1} now: {text}", edit=(i, text))
 @patch
@@ -754,9 +845,12 @@ class SessionView:
         self.summary,self.insights = W.Output(),InsightsPanel(s)
         self.panel._pick_cbs.append(lambda nid: nid and self.inspector.show(nid))
         grid = lambda *ws: W.GridBox(list(ws), layout=W.Layout(grid_template_columns='repeat(auto-fit, minmax(420px, 1fr))', grid_gap='10px'))
-        box = W.VBox([W.HTML('<b>Last round</b>'), self.summary], layout=W.Layout(border='1px solid #ddd', padding='6px'))
-        self.widget = W.VBox([self.tree.widget, grid(self.panel.widget, self.inspector.widget), grid(box, self.insights.widget)])
-        self.widget.add_class('trex-view'); box.add_class('trex-summary')
+        box = W.VBox([W.HTML('<b>Last round</b>'), self.summary],
+                     layout=W.Layout(border='1px solid #ddd', padding='6px'))
+        self.widget = W.VBox([self.tree.widget, grid(self.panel.widget, self.inspector.widget),
+                              grid(box, self.insights.widget)])
+        self.widget.add_class('trex-view')
+        box.add_class('trex-summary')
         last = [n for n in s.tree if n.results]
         if last: self.show_summary(last[-1].id)
         s.tree.subscribe(lambda ev: ev['kind']=='result' and self.show_summary(ev['node']))
@@ -767,7 +861,8 @@ class SessionView:
 def show_summary(self:SessionView, nid):
     "Show the round summary of node `nid` (markdown)."
     rs = round_summary(self.s, nid)
-    self.summary.outputs = ({'output_type': 'display_data', 'data': {'text/markdown': rs._repr_markdown_(), 'text/plain': str(rs)}, 'metadata': {}},)
+    self.summary.outputs = ({'output_type': 'display_data',
+                             'data': {'text/markdown': rs._repr_markdown_(), 'text/plain': str(rs)}, 'metadata': {}},)
 
 @patch
 def view(self:Session,

@@ -19,7 +19,8 @@ def read_results(path)->list:
     txt = p.read_text(encoding='utf-8').strip()
     if not txt: raise FTBenchError(f"{p}: empty results file")
     try:
-        d = json.loads(txt) if txt[:1] in '[{' and not (txt[:1] == '{' and '\n{' in txt) else [json.loads(l) for l in txt.splitlines() if l.strip()]
+        d = (json.loads(txt) if txt[:1] in '[{' and not (txt[:1] == '{' and '\n{' in txt)
+             else [json.loads(l) for l in txt.splitlines() if l.strip()])
     except json.JSONDecodeError as e:
         raise FTBenchError(f"{p}: not JSON or JSON Lines ({e.msg}, line {e.lineno})") from None
     rows = d.get('results', [d]) if isinstance(d, dict) else d
@@ -41,7 +42,9 @@ def _fill(r, bases=None)->dict:
     else: base = r.get('base', p.get('base'))
     ref = r.get('ref', p.get('ref'))
     short = lambda p, k: '/'.join(Path(str(p)).parts[-k:])
-    sysname = None if 'model' not in r else short(r['model'], 1) + (f"+{short(r['adapter'], 2)}" if r.get('adapter') else '') + (f"@{r['split']}" if r.get('split') else '')
+    sysname = None if 'model' not in r else (short(r['model'], 1)
+                                             + (f"+{short(r['adapter'], 2)}" if r.get('adapter') else '')
+                                             + (f"@{r['split']}" if r.get('split') else ''))
     return dict(task=t.name, system=sysname, metric=r.get('metric', t.primary_metric), base=base, tuned=r['tuned'],
                 ci=r.get('ci'), ref=ref, G=gain(r['tuned'], base, ref, r.get('min_gap', 0.01)))
 
@@ -57,12 +60,14 @@ def table(rows:list, # results rows (see `read_results`)
     bases = {_key(r): r['tuned'] for r in rows if 'model' in r and not r.get('adapter')}
     rs = [_fill(dict(r, min_gap=min_gap), bases) for r in rows]
     sy, ci = any(r['system'] for r in rs), any(r['ci'] for r in rs)
-    cols = [('task', str)] + ([('system', lambda v: v or '')] if sy else []) + [('metric', str), ('base', _f), ('tuned', _f)] + ([('ci', _ci)] if ci else []) + [('ref', _f), ('G', _g)]
+    cols = ([('task', str)] + ([('system', lambda v: v or '')] if sy else [])
+            + [('metric', str), ('base', _f), ('tuned', _f)] + ([('ci', _ci)] if ci else []) + [('ref', _f), ('G', _g)])
     head = [c for c, _ in cols]
     body = [[f(r[c]) for c, f in cols] for r in rs]
     w = [max(len(str(x[i])) for x in [head] + body) for i in range(len(head))]
     left = 3 if sy else 2
-    line = lambda xs: '  '.join(str(x).ljust(w[i]) if i < left else str(x).rjust(w[i]) for i, x in enumerate(xs)).rstrip()
+    line = lambda xs: '  '.join(str(x).ljust(w[i]) if i < left else str(x).rjust(w[i])
+                                for i, x in enumerate(xs)).rstrip()
     return '\n'.join([line(head), line(['-' * n for n in w])] + [line(b) for b in body])
 
 # %% ../nbs/ftbench_nbs/04_cli.ipynb #c0f0a7e0

@@ -159,6 +159,7 @@ def evaluate_model(task_:str|Task, # a task name or Task
     s = t.score(ext, refs, n_boot=n_boot, seed=seed)
     return dict(task=t.name, subset=t.subset, split=split, model=str(model),
                 adapter=None if adapter is None else str(adapter),
-                metric=s.name, tuned=s.value, ci=list(s.ci), n=s.n, metrics=s.metrics, max_new_tokens=cap, gen_s=round(time.time()-t0, 2),
+                metric=s.name, tuned=s.value, ci=list(s.ci), n=s.n, metrics=s.metrics, max_new_tokens=cap,
+                gen_s=round(time.time()-t0, 2),
                 predictions=[dict(prediction=g, extracted=e, reference=r, score=x) for g, e, r,
                              x in zip(gens, ext, refs, s.per_example)])

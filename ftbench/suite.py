@@ -66,7 +66,8 @@ def tomg_extract(text:str)->str:
 
 _TOMG_COLS = dict(MolCustom_AtomNum=list(ELEMENTS),
                   MolCustom_BondNum=['single', 'double', 'triple', 'rotatable', 'aromatic'],
-                  MolCustom_FunctionalGroup=TOMG_DEFS['functional_group_subtask_columns'], MolEdit_AddComponent=['molecule', 'added_group'],
+                  MolCustom_FunctionalGroup=TOMG_DEFS['functional_group_subtask_columns'],
+                  MolEdit_AddComponent=['molecule', 'added_group'],
                   MolEdit_DelComponent=['molecule', 'removed_group'], MolEdit_SubComponent=['molecule', 'added_group',
                                                                                             'removed_group'],
                   MolOpt_LogP=['molecule'], MolOpt_MR=['molecule'], MolOpt_QED=['molecule'])
@@ -148,7 +149,8 @@ def text_fields(self:TOMGBench, row): return [row['Instruction']]
 def _score(self:TOMGBench, p, r, **kw): return tomg_score(p, r, **kw)
 
 # %% ../nbs/ftbench_nbs/02_suite.ipynb #972377aa
-OME_MENU = json.loads((FIXTURES/'omebench'/'types.json').read_text(encoding='utf-8'))   # the 31 official type/subtype pairs
+# the 31 official type/subtype pairs
+OME_MENU = json.loads((FIXTURES/'omebench'/'types.json').read_text(encoding='utf-8'))
 OME_TYPES = {}
 for _p in OME_MENU: OME_TYPES.setdefault(_p['type'], []).append(_p['subtype'])
 
@@ -224,7 +226,8 @@ def _score(self:OMeBench, p, r, **kw): return omes_score(p, r, **kw)
 # %% ../nbs/ftbench_nbs/02_suite.ipynb #ac6bd95d
 HOC_LABELS = ['activating invasion and metastasis', 'avoiding immune destruction', 'cellular energetics',
               'enabling replicative immortality',
-              'evading growth suppressors', 'genomic instability and mutation', 'inducing angiogenesis', 'resisting cell death',
+              'evading growth suppressors', 'genomic instability and mutation', 'inducing angiogenesis',
+              'resisting cell death',
               'sustaining proliferative signaling', 'tumor promoting inflammation']
 
 @register
@@ -245,7 +248,8 @@ class HoC(Task):
         return [(None,
                  f"Benchmarks/Hoc/datasets/full_set/{dict(train='train', validation='dev', test='test')[src]}.tsv")]
     def prompt(self, row):
-        return ("Which hallmarks of cancer does this abstract discuss? Choose one or more of:\n" + '\n'.join(f"- {l}" for l in HOC_LABELS) +
+        return ("Which hallmarks of cancer does this abstract discuss? Choose one or more of:\n" +
+                '\n'.join(f"- {l}" for l in HOC_LABELS) +
                 f"\n\nAbstract: {row['text']}\n\nAnswer with the hallmark names separated by '; '.")
     def target(self, row): return '; '.join(self.reference(row))
     def reference(self, row): return sorted(l.strip() for l in row['labels'].split(';') if l.strip())
@@ -339,7 +343,8 @@ def text_fields(self:CSBench, row): return [row['Question']]
 def _score(self:CSBench, p, r, **kw):
     import numpy as np
     pe = [cs_example(x, y) for x, y in zip(p, r)]
-    m = {f"acc_{f}": float(np.mean([v for v, y in zip(pe, r) if y['format'] == f])) for f in CS_FORMATS if any(y['format'] == f for y in r)}
+    m = {f"acc_{f}": float(np.mean([v for v, y in zip(pe, r) if y['format'] == f]))
+         for f in CS_FORMATS if any(y['format'] == f for y in r)}
     return with_abstentions(make_score('accuracy', pe, metrics=m, **kw), [cs_abstains(x, y) for x, y in zip(p, r)])
 
 # %% ../nbs/ftbench_nbs/02_suite.ipynb #1f766a35
@@ -566,5 +571,6 @@ def _score(self:GTA, p, r, **kw):
     import numpy as np
     pe = [gta_example(x, y) for x, y in zip(p, r)]
     ob = [v for v, y in zip(pe, r) if isinstance(y, dict)]; sj = [v for v, y in zip(pe, r) if not isinstance(y, dict)]
-    s = make_score('answer_acc', pe, metrics=dict(objective_acc=float(np.mean(ob)) if ob else 0., subjective_sim=float(np.mean(sj)) if sj else 0.), **kw)
+    s = make_score('answer_acc', pe, metrics=dict(objective_acc=float(np.mean(ob)) if ob else 0.,
+                                                  subjective_sim=float(np.mean(sj)) if sj else 0.), **kw)
     return with_abstentions(s, [not (x or '').strip() for x in p])

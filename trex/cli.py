@@ -218,13 +218,13 @@ def _extras(a)->dict:
     return dict(verbose=bool(getattr(a, 'verbose', False)), track=getattr(a, 'track', None) or None,
                 notify=nt if any(nt.values()) else None)
 
+# %% ../nbs/40_cli.ipynb #8c45a16b
 def _create(d, a, task, llm=None, budget=None, gate='auto', policy='uct', pre=None)->Session:
     "A new session in `d` from the flags, with the `cli` settings stored."
     s = Session.create(d, requirement=getattr(a, 'requirement', None), task=task, model=a.model, budget=budget,
-                       researcher=llm,
-                       policy=policy, gate=gate, seed=a.seed, config=_config(a, pre),
-                       eval_limit=_pick(a, 'eval_limit', pre),
-                       test_limit=_pick(a, 'test_limit', pre), data_roots=getattr(a, 'data_root', None), **_extras(a))
+                       researcher=llm, policy=policy, gate=gate, seed=a.seed, config=_config(a, pre),
+                       eval_limit=_pick(a, 'eval_limit', pre), test_limit=_pick(a, 'test_limit', pre),
+                       data_roots=getattr(a, 'data_root', None), **_extras(a))
     s.tree.store.set_meta('cli', dict(variants=a.variants, loss_rows=_pick(a, 'loss_rows', pre)))
     return _attach(s, llm)
 
@@ -418,6 +418,7 @@ def _budget_args(p, rounds=None):
     g.add_argument('--gpu-hours', type=_num(float), help='accelerator hours')
     g.add_argument('--tokens', type=_num(int), help='LLM tokens, input and output')
 
+# %% ../nbs/40_cli.ipynb #fd56951f
 def _llm_args(g):
     g.add_argument('--llm-timeout', type=_num(float, 1),
                    help='seconds the LLM server may keep a call waiting (default: the client\'s)')

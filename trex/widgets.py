@@ -643,22 +643,25 @@ class NodeInspector:
             self.pick.options = [(f"{n.id} [{n.status}] {n.plan.summary}"[:90], n.id) for n in t]
             self.pick.value = v if v in t.nodes else None
         finally: self._quiet = False
-    def render(self):
-        "Show the picked node."
-        if getattr(self, '_quiet', False): return
-        n = self.tree.nodes.get(self.pick.value)
-        if n is None:
-            self.body.value = '<i>no node yet</i>'
-            _show(self.curve, None)
-            return
-        self.body.value = node_html(self.tree, n)
-        curves = {r.variant: (r.loss_curve, r.eval_loss_curve) for r in n.results if r.loss_curve or r.eval_loss_curve}
-        if not curves and n.status==Status.running:
-            curves = {o['variant']: (o['loss'], o['eval_loss']) for o in train_progress(self.tree.store.run, n.id, n.plan) if o['loss']}
-        _show(self.curve, loss_figure(curves, f'{n.id}: loss') if curves else None)
     def _on_change(self, ev):
         self._options()
         if ev['node']==self.pick.value: self.render()
+
+# %% ../nbs/31_widgets.ipynb #d9ab0d58
+@patch
+def render(self:NodeInspector):
+    "Show the picked node."
+    if getattr(self, '_quiet', False): return
+    n = self.tree.nodes.get(self.pick.value)
+    if n is None:
+        self.body.value = '<i>no node yet</i>'
+        _show(self.curve, None)
+        return
+    self.body.value = node_html(self.tree, n)
+    curves = {r.variant: (r.loss_curve, r.eval_loss_curve) for r in n.results if r.loss_curve or r.eval_loss_curve}
+    if not curves and n.status==Status.running:
+        curves = {o['variant']: (o['loss'], o['eval_loss']) for o in train_progress(self.tree.store.run, n.id, n.plan) if o['loss']}
+    _show(self.curve, loss_figure(curves, f'{n.id}: loss') if curves else None)
 
 # %% ../nbs/31_widgets.ipynb #b038f08b
 @patch

@@ -70,18 +70,19 @@ class Checks:
 
 
 def session_rounds(ck:Checks, tmp:Path, model:str, a):
-    "Two rounds of three variants with the offline Researcher; each node done, the method QLoRA on CUDA."
+    "`a.rounds` rounds of `a.variants` variants with the offline Researcher; each node done, the method QLoRA on CUDA."
     from trex.session import Session
     steps = a.steps or (20 if cuda() else 4)
     s = Session.create(tmp/'run', task='mini_sentiment', model=model, budget=dict(rounds=a.rounds), seed=0,
                        config=dict(max_steps=steps, micro_batch=8, learning_rate=1e-3), eval_limit=24 if cuda() else 8, test_limit=0)
+    s.researcher.n_variants = a.variants
     t0 = time.time()
     s.run(a.rounds + 1)
     nodes = [n for n in s.tree if n.id != 'n0']
     res = [r for n in nodes for r in n.results]
     kids = [tmp/'run'/'nodes'/n.id/r.variant/'child.json' for n in nodes for r in n.results]
     methods = sorted({json.loads(f.read_text()).get('method') or '?' for f in kids if f.exists()})
-    ck.add('session: two rounds of variants', len(nodes) == a.rounds and all(n.status.value == 'done' for n in nodes),
+    ck.add('session: rounds of variants', len(nodes) == a.rounds and len(res) == a.rounds*a.variants and all(n.status.value == 'done' for n in nodes),
            nodes=[(n.id, n.status.value, round(n.score, 4) if n.score is not None else None) for n in nodes],
            variants=len(res), failed=sum(r.status == 'failed' for r in res), wall_s=round(time.time()-t0, 1))
     tok_s = [r.tokens/r.time_s for r in res if r.status == 'ok' and r.time_s]

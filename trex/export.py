@@ -211,7 +211,13 @@ _CFG_DOC = dict(
     max_steps="optimizer steps (None: from epochs)", micro_batch="rows per forward pass",
     grad_accum="micro-batches per optimizer step", max_length="tokens per row; longer rows are cut",
     packing="pack rows into one padding-free sequence", gradient_checkpointing="recompute activations to save memory",
-    weight_decay="AdamW weight decay", seed="Trainer seed: data order and dropout")
+    weight_decay="AdamW weight decay", seed="Trainer seed: data order and dropout",
+    init_from="node whose adapter this run starts from (None: the base model)",
+    objective="the training loss: sft, dpo (preference pairs) or grpo (sampled completions, the task's reward)",
+    beta="DPO: pull towards the reference (TRL DPOConfig.beta)", num_generations="GRPO: completions sampled per prompt",
+    max_completion_length="GRPO: most new tokens per completion", temperature="GRPO: sampling temperature",
+    kl_weight="GRPO: KL penalty (TRL GRPOConfig.beta; 0 loads no reference)",
+    format_weight="GRPO: weight of the format reward beside the task's score")
 
 def _op_doc(op:str)->str:
     from trex.recipe import OPS

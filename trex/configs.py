@@ -79,7 +79,7 @@ def not_carried(spec:dict, tool:str)->list:
     c, ev, ob = spec['config'], spec['expected'], _objective(spec)
     out = ["the recipe's operators: the rows are already built (rebuild them with the exported .py to change them)",
            f"truncation: trex cuts rows at {c['max_length']} tokens and drops rows left without an answer token",
-           f"the evaluation: {ev['name'] if ev else 'the metric'} on the validation split with a bootstrap interval, the generation settings and the evaluation loss: score the adapter with the exported .py or ftbench",
+           f"the evaluation: {ev['name'] if ev else 'the metric'} on the validation split with its 95% interval, the generation settings and the evaluation loss: score the adapter with the exported .py or ftbench",
            "precision: trex ran fp32 on a CPU / bf16 on CUDA; this file asks for bf16 (a GPU)"]
     if ob == 'sft': out.insert(1, "the exact completion-only mask: trex trains on everything after the assistant header of the model's chat template; this tool's line between prompt and answer may differ by a token")
     if ob == 'dpo': out.insert(1, "the reference model: trex's DPO starts from the node's init adapter (or the base); here the tool's default reference (the base model)")

@@ -198,8 +198,9 @@ def write_recipe(node, path, fmt:str='script', variant=None, overwrite:bool=Fals
     return f"recipe of {node.id}: " + ', '.join(str(f) for f in fs if f.suffix in ('.py', '.yaml'))
 
 # %% ../nbs/40_cli.ipynb #1bb7689a
-DEMO = {  # the demo's training settings per model: SmolLM2 must finish 3 rounds x 3 variants in under 10 minutes on 2 cores
-    'smollm2': dict(train_steps=4, micro_batch=8, max_length=128, learning_rate=1e-3, eval_limit=24,
+DEMO = {  # the demo's training settings per model: SmolLM2 must finish 4 rounds x 3 variants in under 10 minutes on 2 cores;
+    # 2 steps a variant leave room to climb over the rounds instead of saturating in the first
+    'smollm2': dict(train_steps=2, micro_batch=8, max_length=128, learning_rate=1e-3, eval_limit=24,
                     test_limit=0, loss_rows=8),
     'tiny':    dict(train_steps=2, micro_batch=4, max_length=64, eval_limit=8, test_limit=0, loss_rows=4)}
 
@@ -452,14 +453,14 @@ def _demo_parser(sp):
         description="Run the TREX loop on a fresh machine, offline: SmolLM2-135M-Instruct (or the tiny random model), the\n"
                     "rule-based Researcher, an ftbench mini task, ROUNDS rounds of VARIANTS variants, gates on auto. Prints the\n"
                     "tree as it grows and the best node's score against the base model, then writes RUN_DIR/tree.html and\n"
-                    "RUN_DIR/recipe.py. About 10 minutes on 2 CPU cores with SmolLM2.\n\n"
+                    "RUN_DIR/recipe.py. About 5 minutes on 2 CPU cores with SmolLM2.\n\n"
                     "example:\n  trex demo                          # runs/demo\n  trex demo runs/demo2 --model tiny --rounds 1")
     p.add_argument('run_dir', nargs='?', default='runs/demo', help='the run directory (default: runs/demo)')
     p.add_argument('--task', default='mini_sentiment',
                    help='an ftbench task (default: mini_sentiment; also mini_order, mini_notes)')
     p.add_argument('--model', default='smollm2', choices=list(DEMO),
                    help='smollm2 (the demo) or tiny (a random model: seconds, scores mean nothing)')
-    p.add_argument('--rounds', type=_num(int, 1), default=3, help='rounds below the root (default: 3)')
+    p.add_argument('--rounds', type=_num(int, 1), default=4, help='rounds below the root (default: 4)')
     x = p.add_mutually_exclusive_group()
     x.add_argument('--resume', action='store_true', help='continue the run already in RUN_DIR')
     x.add_argument('--fresh', action='store_true', help='delete the run already in RUN_DIR and start again')
@@ -597,7 +598,7 @@ def parser()->argparse.ArgumentParser:
     "The argument parser of the `trex` command."
     p = _Parser(prog='trex', formatter_class=RAW, epilog=EPILOG,
                 description="trex: agent-driven, tree-based LLM fine-tuning with a person in the loop.\n\n"
-                            "start here:\n  trex demo                  # offline, about 10 minutes on 2 CPU cores\n  trex show runs/demo\n\n"
+                            "start here:\n  trex demo                  # offline, about 5 minutes on 2 CPU cores\n  trex show runs/demo\n\n"
                             "each command explains itself: trex COMMAND --help")
     sp = p.add_subparsers(dest='cmd', required=True, metavar='COMMAND')
     _demo_parser(sp)

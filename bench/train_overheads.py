@@ -21,7 +21,7 @@ if __name__ == '__main__':
     _ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     _ap.add_argument('--child', nargs=3, metavar=('SETTING', 'MODEL', 'DATA'), help=argparse.SUPPRESS)
     ARGS = _ap.parse_args()
-import json, os, statistics, subprocess, sys, time
+import json, os, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -59,7 +59,7 @@ def one(setting, model, d)->dict:
         rows = datasets.load_from_disk(d)['train'].select(range(16))
         ev.write_text(''.join(json.dumps(r) + '\n' for r in rows))
     save = None if setting in ('ckpt', 'executor') else 10**6
-    out = tt.TMP/setting
+    out = Path(tempfile.mkdtemp(dir=tt.TMP))   # a fresh folder each run: train() resumes from a checkpoint left in its folder
     r = T.train(model, d, out, cfg, eval_data=str(ev) if ev else None, save_every=save)
     log = T.read_log(out)
     return dict(train_s=round(spans[0][1], 3), wall_s=round(spans[0][0], 3), status=r['status'], steps=r['steps'], logged=sum('loss' in o for o in log),

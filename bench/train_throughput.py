@@ -83,8 +83,9 @@ def trex_path(model, d):
     cfg = TrainConfig(rank=16, alpha=32, dropout=0.0, target_modules=TARGETS, learning_rate=1e-4, scheduler='constant', warmup_ratio=0,
                       max_steps=WARM+STEPS, micro_batch=MB, max_length=SEQ, gradient_checkpointing=CUDA)
     peak(reset=True)
-    r = train(model, d, TMP/'trex', cfg, save_every=10**6)
-    log = [o for o in read_log(TMP/'trex') if 'loss' in o]
+    out = Path(tempfile.mkdtemp(dir=TMP))   # a fresh folder each run: train() resumes from a checkpoint left in its folder
+    r = train(model, d, out, cfg, save_every=10**6)
+    log = [o for o in read_log(out) if 'loss' in o]
     t0, t1 = next(o['t'] for o in log if o['step'] == WARM), log[-1]['t']
     return dict(method=r['method'], tokens_per_s=round(MB*SEQ*STEPS/(t1-t0), 1), peak_gib=round(peak(), 2), loss=round(log[-1]['loss'], 3))
 

@@ -8,8 +8,8 @@ import json, os, re, difflib
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['FIXTURES', 'SPLITS', 'FTBenchError', 'closest', 'Score', 'read_rows', 'is_offline', 'fetch', 'realdata', 'carve',
-           'to_dataset', 'register', 'tasks', 'task', 'Task', 'align_predictions', 'card', 'gain']
+__all__ = ['FIXTURES', 'SPLITS', 'INTERVALS', 'FTBenchError', 'closest', 'Score', 'read_rows', 'is_offline', 'fetch', 'realdata',
+           'carve', 'to_dataset', 'register', 'tasks', 'task', 'Task', 'align_predictions', 'card', 'gain']
 
 # %% ../nbs/ftbench_nbs/00_core.ipynb #f71f8e3c
 class FTBenchError(ValueError):
@@ -189,6 +189,8 @@ def task(name:str, # a name from `tasks()`
     return _REGISTRY[name](subset=subset)
 
 # %% ../nbs/ftbench_nbs/00_core.ipynb #ae2567df
+INTERVALS = dict(wilson='Wilson score', bootstrap='percentile bootstrap')   # a `Task.interval`'s name, for people
+
 class Task:
     "Base class of an FT-Bench task: card, loaders, prompts, extraction and scoring."
     name = title = requirement = source = None
@@ -196,7 +198,7 @@ class Task:
     license = 'unknown'
     train_allowed, train_refusal = True, None
     primary_metric, metrics, higher_is_better = 'accuracy', ['accuracy'], True
-    interval = 'bootstrap'  # the 95% interval `score` reports: 'wilson' (exact-match accuracy) or 'bootstrap'
+    interval = 'bootstrap'  # the 95% interval `score` reports: 'wilson' (exact-match accuracy) or 'bootstrap' (INTERVALS)
     paper = None        # dict(base=, trex=, ref=) on a 0-1 scale, where known
     subsets, default_subset, subset_col = [], None, 'subset'
     columns = []        # required columns of every source file

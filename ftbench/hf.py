@@ -6,7 +6,7 @@
 from __future__ import annotations
 import json
 from pathlib import Path
-from ftbench.core import Task, task, tasks, FTBenchError
+from ftbench.core import INTERVALS, Task, task, tasks, FTBenchError
 
 # %% auto #0
 __all__ = ['METRICS_DIR', 'encode', 'decode', 'metric_source', 'write_metric_modules', 'load_metric', 'load_model', 'generate',
@@ -52,7 +52,7 @@ class {cls}(evaluate.Metric):
 # %% ../nbs/ftbench_nbs/05_evaluate.ipynb #78b116bb
 def _desc(t:Task)->str:
     "The module's description: the metrics, and the interval the task's score reports."
-    ci = 'a Wilson score' if t.interval == 'wilson' else 'a percentile bootstrap'
+    ci = 'a ' + INTERVALS[t.interval]
     return f"{t.title}: {t.primary_metric} ({', '.join(t.metrics)}) with {ci} 95% interval and per-example scores."
 
 def metric_source(name:str)->str:

@@ -85,7 +85,7 @@ def test_push_through_hf_endpoint_uploads_the_files_and_card(run):
     assert (mc.data.library_name, mc.data.base_model) == ('peft', None)
     r = mc.data.eval_results[0]
     assert (r.dataset_name, r.dataset_split, r.metric_type, r.metric_value) == ('mini_sentiment', 'validation', 'accuracy', 0.0)
-    for field in ('| task | `mini_sentiment` |', '| base model | `tiny` |', 'accuracy = 0.0000, 95% Wilson interval [0.0000, 0.3244] (n = 8)',
+    for field in ('| task | `mini_sentiment` |', '| base model | `tiny` |', 'accuracy = 0.0000, 95% Wilson score interval [0.0000, 0.3244] (n = 8)',
                   '`n0 (baseline: evaluate the base model)` → `n1 (refine_data: clean the training data)`', '"op": "dedup"', '| trex | '):
         assert field in card, field
     assert not any(token.encode() in v for v in repo['files'].values())

@@ -9,7 +9,7 @@ from pathlib import Path
 from trex.schema import TrexError
 
 # %% auto #0
-__all__ = ['INTERVALS', 'tree_path', 'model_card', 'stage', 'push']
+__all__ = ['tree_path', 'model_card', 'stage', 'push']
 
 # %% ../nbs/35_hub.ipynb #ad14a306
 def tree_path(run, node_id:str)->list:
@@ -35,14 +35,12 @@ def _card_data(spec:dict, name:str):
                          pipeline_tag='text-generation',
                          tags=['trex', c.get('method', 'lora'), 'ftbench', spec['task']], eval_results=ev)
 
-INTERVALS = dict(wilson='Wilson interval', bootstrap='percentile bootstrap interval')   # ftbench's Task.interval
-
 def _score(m, task:str|None=None)->str:
     "The score line: value, its 95% interval named as `task` computes it (ftbench's `Task.interval`), n."
     if not m: return 'not measured'
-    from ftbench import task as get
-    try: kind = INTERVALS.get(getattr(get(task), 'interval', ''), 'interval') if task else 'interval'
-    except Exception: kind = 'interval'   # a task this ftbench does not know: the interval, unnamed
+    from ftbench import task as get, tasks
+    from ftbench.core import INTERVALS
+    kind = f"{INTERVALS[get(task).interval]} interval" if task in tasks() else 'interval'   # unknown task: unnamed
     ci = f", 95% {kind} [{m['ci_low']:.4f}, {m['ci_high']:.4f}]" if m.get('ci_low') is not None else ''
     return f"{m['name']} = {m['value']:.4f}{ci} (n = {m['n']})"
 

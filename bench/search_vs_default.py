@@ -120,6 +120,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--model', default='smollm2', help="'smollm2', 'tiny' (a smoke run) or a model folder")
     ap.add_argument('--seeds', type=int, default=1, help='seeds (each: its own trex runs and default run)')
+    ap.add_argument('--first-seed', type=int, default=0, help='the first seed (seeds run first-seed, first-seed + 1, ...; split a long comparison over processes)')
     ap.add_argument('--rounds', type=int, default=3, help='trex rounds below the root per policy (default 3)')
     ap.add_argument('--variants', type=int, default=2, help='variants per trex round (default 2)')
     ap.add_argument('--steps', type=int, default=24, help="optimizer steps of trex's starting configuration (batch 8)")
@@ -128,7 +129,9 @@ def main(argv=None):
     ap.add_argument('--policies', default=','.join(POLICIES), help='comma-separated trex policies')
     ap.add_argument('--out', default=None, help='working folder (default: a temporary one, removed at the end)')
     ap.add_argument('--json', default=None, help='write all the numbers to this file')
+    ap.add_argument('--merge', nargs='+', default=None, metavar='JSON', help="print the across-seeds table of earlier runs' --json files (no training)")
     a = ap.parse_args(argv); a.policies = [p for p in a.policies.split(',') if p]
+    if a.merge: return merge(a, a.merge)
     bad = [p for p in a.policies if p not in POLICIES]
     if bad: ap.error(f"--policies: unknown {', '.join(bad)} (use {', '.join(POLICIES)})")
     import tempfile
@@ -136,7 +139,7 @@ def main(argv=None):
     task, t0, allr = pack_task(), time.time(), []
     print(f"# SST-2 (real-data pack): trex vs the default LoRA recipe, model {a.model}, {a.rounds} rounds x {a.variants} variants, "
           f"{a.steps} steps to start, {a.eval_limit} validation rows, {a.test_limit} test rows, {a.seeds} seed(s)", flush=True)
-    for seed in range(a.seeds):
+    for seed in range(a.first_seed, a.first_seed + a.seeds):
         out = work/f'seed{seed}'; out.mkdir(parents=True, exist_ok=True)
         pre, runs = trex_prefix(a, task, a.model, seed, out), {}
         allr.append(dict(seed=seed, runs=runs))
@@ -167,6 +170,15 @@ def _tokens_per_row(run_dir:Path)->float:
     t.close()
     rows = sum((c.max_steps or 0) * c.micro_batch * c.grad_accum for _, c in seen)
     return sum(k for k, _ in seen) / rows if rows else 64.
+
+def merge(a, files:list)->list:
+    "The across-seeds table of several runs' `--json` files (say, one process a seed), the policies those runs share."
+    runs = [json.loads(Path(f).read_text()) for f in files]
+    allr = [sd for r in runs for sd in r['seeds']]
+    a.policies = [p for p in POLICIES if all(p in sd['runs'] for sd in allr)]
+    print(f"# {len(allr)} seed(s) from {len(files)} file(s): seeds {', '.join(str(sd['seed']) for sd in allr)}")
+    summary(a, allr)
+    return allr
 
 def summary(a, allr):
     "Across seeds: mean test score per system, its spread, and trex minus the default per policy."

@@ -202,6 +202,7 @@ class MiniOrder(MiniTask):
     name, title = 'mini_order', 'Mini ordering (offline, like EconLogicQA)'
     requirement = "Make the model put four economic events in their logical order."
     metrics = ['accuracy', 'pairwise_accuracy']
+    interval = 'wilson'   # `accuracy`: exact order, Wilson score interval
     target_field = 'answer'   # the column the target is written from (the events in this order)
     def generate(self, rng):
         va = _uniq(rng, _order_item, self.sizes['validation'])
@@ -270,7 +271,7 @@ def text_fields(self:MiniOrder, row): return [row['question'], *(row[k] for k in
 @patch
 def _score(self:MiniOrder, p, r, **kw):
     return make_score('accuracy', [float(a == b and b != '') for a, b in zip(p, r)],
-                      metrics=dict(pairwise_accuracy=float(np.mean([order_pairs(a, b) for a, b in zip(p, r)]))), **kw)
+                      metrics=dict(pairwise_accuracy=float(np.mean([order_pairs(a, b) for a, b in zip(p, r)]))), **{'interval': 'wilson', **kw})
 
 # %% ../nbs/ftbench_nbs/03_mini.ipynb #ae67d2cd
 _BODY = ['knee', 'back', 'shoulder', 'ankle', 'wrist', 'hip', 'neck', 'elbow', 'foot', 'jaw']

@@ -463,6 +463,7 @@ class EconLogicQA(Task):
     license = 'CC BY-NC-SA 4.0 (non-commercial, share-alike)'
     paper = dict(base=0.260, trex=0.454, ref=0.469)
     metrics = ['accuracy', 'pairwise_accuracy']
+    interval = 'wilson'   # `accuracy`: exact order, Wilson score interval
     columns = ['Question', 'A', 'B', 'C', 'D', 'Answer']
     revision = '28de9728244fd33913a64188d526187ac8e3bdae'
     notes = ("Zero-shot prompt of our own (the paper used 1- and 5-shot; no official prompt was released). `full` is "
@@ -498,7 +499,7 @@ def text_fields(self:EconLogicQA, row): return [row['Question'], *(row[k] for k 
 def _score(self:EconLogicQA, p, r, **kw):
     import numpy as np
     s = make_score('accuracy', [float(a == b) for a, b in zip(p, r)],
-                   metrics=dict(pairwise_accuracy=float(np.mean([pairwise(a, b) for a, b in zip(p, r)]))), **kw)
+                   metrics=dict(pairwise_accuracy=float(np.mean([pairwise(a, b) for a, b in zip(p, r)]))), **{'interval': 'wilson', **kw})
     return with_abstentions(s, [not x for x in p])
 
 # %% ../nbs/ftbench_nbs/02_suite.ipynb #075d7c51

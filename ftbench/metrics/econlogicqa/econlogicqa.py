@@ -6,7 +6,7 @@ import ftbench
 from ftbench.hf import decode
 
 _TASK = 'econlogicqa'
-_DESCRIPTION = 'EconLogicQA: accuracy (accuracy, pairwise_accuracy) with a percentile bootstrap 95% interval and per-example scores.'
+_DESCRIPTION = 'EconLogicQA: accuracy (accuracy, pairwise_accuracy) with a Wilson score 95% interval and per-example scores.'
 
 
 class EconlogicqaMetric(evaluate.Metric):

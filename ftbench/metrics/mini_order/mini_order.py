@@ -6,7 +6,7 @@ import ftbench
 from ftbench.hf import decode
 
 _TASK = 'mini_order'
-_DESCRIPTION = 'Mini ordering (offline, like EconLogicQA): accuracy (accuracy, pairwise_accuracy) with a percentile bootstrap 95% interval and per-example scores.'
+_DESCRIPTION = 'Mini ordering (offline, like EconLogicQA): accuracy (accuracy, pairwise_accuracy) with a Wilson score 95% interval and per-example scores.'
 
 
 class MiniOrderMetric(evaluate.Metric):

@@ -10,10 +10,12 @@ trex's Executor (the same child process, guards, evaluation and files as a sessi
   or test prompts: dropped and counted), chosen = the target, rejected = its wrong answer;
 - **SFT, longer** (the control): the best SFT variant trained on for the same number of extra steps, so that a gain
   of GRPO or DPO is not just more steps.
+`--rounds 2` runs the same three again from the best SFT node so far (by the lower bound: the longer SFT when it won), so
+that GRPO and DPO also start from a model that SFT has brought further.
 Prints each node's validation accuracy with its interval, pairwise accuracy, training tokens, sampled completions and
 seconds, whether the gain over the SFT node is separated (the Researcher's `separated`), and writes `--json`.
 
-    python bench/beyond_sft.py --model smollm2 --out /tmp/bsft --json bsft.json
+    python bench/beyond_sft.py --model smollm2 --sft-steps 12 --sft-lrs 1e-4,3e-4 --rounds 2 --out /tmp/bsft --json bsft.json
     python bench/beyond_sft.py --model tiny --sft-steps 2 --steps 2 --eval-limit 8 --pairs 16   # a smoke run
 """
 import argparse, json, os, sys, time
@@ -25,12 +27,14 @@ def line(r)->dict:
     "A variant's numbers."
     m = r.metrics or {}
     return dict(variant=r.variant, status=r.status, val=r.val.value if r.val else None, ci=[r.val.ci_low, r.val.ci_high] if r.val else None,
-                pairwise=m.get('pairwise_accuracy'), tokens=r.tokens, seconds=round(r.time_s), error=(r.error or '')[:200],
+                pairwise=m.get('val_pairwise_accuracy'), tokens=r.tokens, seconds=round(r.time_s), error=(r.error or '')[:200],
                 final_loss=m.get('final_loss'), final_reward=m.get('final_reward'), reward_curve=r.reward_curve)
 
-def pair_notes(out:Path)->dict:
-    "What the preference_pairs step did (rows answered, pairs kept, held-out prompts dropped), from the built data's report."
+def pair_notes(out:Path, src:str)->dict:
+    "What the preference_pairs step on node `src`'s answers did (rows answered, pairs kept, held-out prompts dropped), from the built data's report."
     for f in sorted((out/'data').glob('*/report.json')):
+        rec = json.loads((f.parent/'recipe.json').read_text())
+        if not any(o['op'] == 'preference_pairs' and o['node'] == src for o in rec): continue
         st = [x for x in json.loads(f.read_text())['steps'] if x['op'] == 'preference_pairs']
         if st: return st[0]['notes'] | dict(seconds=st[0]['seconds'])
     return {}
@@ -47,6 +51,7 @@ def main(argv=None):
     ap.add_argument('--pairs', type=int, default=160, help='curated training rows the SFT node answers for DPO pairs (default 160)')
     ap.add_argument('--eval-limit', type=int, default=60, help='validation rows (mini_order has 60)')
     ap.add_argument('--objectives', default='grpo,dpo,sft', help="rounds from the best SFT node (default grpo,dpo,sft; sft = longer SFT)")
+    ap.add_argument('--rounds', type=int, default=1, help='rounds of the objectives, each from the best SFT node so far (the first SFT node, or a longer-SFT control that beat it)')
     ap.add_argument('--out', required=False, default=None, help='working folder (a stage already there is reused)')
     ap.add_argument('--json', default=None, help='write the numbers to this file')
     a = ap.parse_args(argv)
@@ -71,31 +76,39 @@ def main(argv=None):
     print(f"# mini_order, model {a.model}: SFT {a.sft_steps} steps x 8 rows, then {a.steps} steps of each objective from the best SFT variant\n", flush=True)
     print(f"SFT: best {b.variant} {b.val}  ({time.time() - t0:.0f} s)", flush=True)
     lr = next(r for r in lrs if f'sft_lr{r:g}' == b.variant)
-    bcfg = dict(base, learning_rate=lr / 2, max_steps=a.steps, init_from='n1')
-    plans = dict(
-        grpo=Plan(direction='change_training', goal="GRPO from n1: exact order rewards sampled answers", recipe=cur,
-                  variants=[Variant(name='grpo', config=TrainConfig(**bcfg, objective='grpo', num_generations=a.group, max_completion_length=48))]),
-        dpo=Plan(direction='change_training', goal="DPO from n1 on its wrong answers to curated training rows",
-                 recipe=cur + [{'op': 'preference_pairs', 'node': 'n1', 'n': a.pairs, 'max_new_tokens': 48}],
-                 variants=[Variant(name='dpo', config=TrainConfig(**bcfg, objective='dpo'))]),
-        sft=Plan(direction='change_training', goal="SFT from n1 for as many more steps (the control)", recipe=cur,
-                 variants=[Variant(name='sft_more', config=TrainConfig(**bcfg))]))
-    rows = ["| node | objective | validation accuracy [95% CI] | pairwise | tokens | seconds | separated gain over SFT |", "|---|---|---|---|---|---|---|",
-            f"| n1 | SFT ({b.variant}) | {b.val.value:.3f} [{b.val.ci_low:.3f}, {b.val.ci_high:.3f}] | {_f(line(b)['pairwise'])} | {b.tokens:,} | {round(b.time_s)} | |"]
-    for i, o in enumerate([o for o in a.objectives.split(',') if o]):
-        nid = f'n{i + 2}'
-        r = node(nid, plans[o])[0]
-        res[o] = line(r)
-        if o == 'dpo': res[o]['pairs'] = pair_notes(out)
-        if r.status != 'ok':
-            rows.append(f"| {nid} | {o} | failed: {res[o]['error'][:80]} | | {r.tokens:,} | {round(r.time_s)} | |")
-        else:
-            sep = separated(r.val, b.val)
-            res[o]['separated'] = sep
-            rows.append(f"| {nid} | {o}{' (longer)' if o == 'sft' else ''} | {r.val.value:.3f} [{r.val.ci_low:.3f}, {r.val.ci_high:.3f}] | {_f(res[o]['pairwise'])} "
-                        f"| {r.tokens:,} | {round(r.time_s)} | {'yes' if sep else 'no'} ({r.val.value - b.val.value:+.3f}) |")
-        print(f"{o}: {res[o]}  ({time.time() - t0:.0f} s)", flush=True)
-        if a.json: Path(a.json).write_text(json.dumps(dict(args=vars(a), results=res), indent=1, default=str))
+    def plans(src):
+        "The rounds from SFT node `src`: GRPO, DPO on its wrong answers, and SFT for as many more steps (the control)."
+        c = dict(base, learning_rate=lr / 2, max_steps=a.steps, init_from=src)
+        return dict(
+            grpo=Plan(direction='change_training', goal=f"GRPO from {src}: exact order rewards sampled answers", recipe=cur,
+                      variants=[Variant(name='grpo', config=TrainConfig(**c, objective='grpo', num_generations=a.group, max_completion_length=48))]),
+            dpo=Plan(direction='change_training', goal=f"DPO from {src} on its wrong answers to curated training rows",
+                     recipe=cur + [{'op': 'preference_pairs', 'node': src, 'n': a.pairs, 'max_new_tokens': 48}],
+                     variants=[Variant(name='dpo', config=TrainConfig(**c, objective='dpo'))]),
+            sft=Plan(direction='change_training', goal=f"SFT from {src} for as many more steps (the control)", recipe=cur,
+                     variants=[Variant(name='sft_more', config=TrainConfig(**c))]))
+    rows = ["| node | from | objective | validation accuracy [95% CI] | pairwise | tokens | seconds | separated gain over its SFT node |",
+            "|---|---|---|---|---|---|---|---|",
+            f"| n1 | base | SFT ({b.variant}) | {b.val.value:.3f} [{b.val.ci_low:.3f}, {b.val.ci_high:.3f}] | {_f(line(b)['pairwise'])} | {b.tokens:,} | {round(b.time_s)} | |"]
+    sfts, k = {'n1': b}, 1   # the SFT nodes so far: a round starts from the best of them by the lower bound (the offline Researcher's rule)
+    for rnd in range(a.rounds):
+        src = max(sfts, key=lambda n: sfts[n].val.lcb)
+        sb, ps = sfts[src], plans(src)
+        for o in [o for o in a.objectives.split(',') if o]:
+            k += 1
+            nid, key = f'n{k}', o if rnd == 0 else f'{o}_from_{src}'
+            r = node(nid, ps[o])[0]
+            res[key] = line(r) | {'node': nid, 'from': src}
+            if o == 'dpo': res[key]['pairs'] = pair_notes(out, src)
+            if r.status != 'ok':
+                rows.append(f"| {nid} | {src} | {o} | failed: {res[key]['error'][:80]} | | {r.tokens:,} | {round(r.time_s)} | |")
+            else:
+                sep = res[key]['separated'] = separated(r.val, sb.val)
+                if o == 'sft': sfts[nid] = r
+                rows.append(f"| {nid} | {src} | {o}{' (longer)' if o == 'sft' else ''} | {r.val.value:.3f} [{r.val.ci_low:.3f}, {r.val.ci_high:.3f}] "
+                            f"| {_f(res[key]['pairwise'])} | {r.tokens:,} | {round(r.time_s)} | {'yes' if sep else 'no'} ({r.val.value - sb.val.value:+.3f}) |")
+            print(f"{key}: {res[key]}  ({time.time() - t0:.0f} s)", flush=True)
+            if a.json: Path(a.json).write_text(json.dumps(dict(args=vars(a), results=res), indent=1, default=str))
     print('\n' + '\n'.join(rows))
     print(f"\n{time.time() - t0:.0f} s in all; work folder {out}")
     if a.json: Path(a.json).write_text(json.dumps(dict(args=vars(a), results=res, table=rows), indent=1, default=str))

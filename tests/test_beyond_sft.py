@@ -24,5 +24,5 @@ def test_beyond_sft_smoke(tmp_path, capsys):
     assert len(out['grpo']['reward_curve']) == 2                       # one mean reward a GRPO step
     p = out['dpo']['pairs']
     assert p['answered'] == 16 and 0 < p['pairs'] <= 16 and p['held_out_dropped'] == 0   # curated rows: no validation or test prompt
-    assert txt.count('| n') == 4 and 'separated gain over SFT' in txt
+    assert txt.count('| n') == 4 and 'separated gain over its SFT node' in txt
     assert json.loads((tmp_path/'r.json').read_text())['args']['model'] == 'tiny'

@@ -52,6 +52,8 @@ def main(argv=None):
     ap.add_argument('--eval-limit', type=int, default=60, help='validation rows (mini_order has 60)')
     ap.add_argument('--objectives', default='grpo,dpo,sft', help="rounds from the best SFT node (default grpo,dpo,sft; sft = longer SFT)")
     ap.add_argument('--rounds', type=int, default=1, help='rounds of the objectives, each from the best SFT node so far (the first SFT node, or a longer-SFT control that beat it)')
+    ap.add_argument('--lr-scale', type=float, default=0.5, help="the objectives' learning rate as a share of the best SFT variant's (default 0.5, as the offline Researcher switches)")
+    ap.add_argument('--from', dest='from_node', default=None, metavar='NODE', help='one round from this node of --out (new nodes after the last there); with --lr-scale, say, to try another rate')
     ap.add_argument('--out', required=False, default=None, help='working folder (a stage already there is reused)')
     ap.add_argument('--json', default=None, help='write the numbers to this file')
     a = ap.parse_args(argv)
@@ -78,7 +80,7 @@ def main(argv=None):
     lr = next(r for r in lrs if f'sft_lr{r:g}' == b.variant)
     def plans(src):
         "The rounds from SFT node `src`: GRPO, DPO on its wrong answers, and SFT for as many more steps (the control)."
-        c = dict(base, learning_rate=lr / 2, max_steps=a.steps, init_from=src)
+        c = dict(base, learning_rate=lr * a.lr_scale, max_steps=a.steps, init_from=src)
         return dict(
             grpo=Plan(direction='change_training', goal=f"GRPO from {src}: exact order rewards sampled answers", recipe=cur,
                       variants=[Variant(name='grpo', config=TrainConfig(**c, objective='grpo', num_generations=a.group, max_completion_length=48))]),
@@ -91,12 +93,16 @@ def main(argv=None):
             "|---|---|---|---|---|---|---|---|",
             f"| n1 | base | SFT ({b.variant}) | {b.val.value:.3f} [{b.val.ci_low:.3f}, {b.val.ci_high:.3f}] | {_f(line(b)['pairwise'])} | {b.tokens:,} | {round(b.time_s)} | |"]
     sfts, k = {'n1': b}, 1   # the SFT nodes so far: a round starts from the best of them by the lower bound (the offline Researcher's rule)
-    for rnd in range(a.rounds):
+    if a.from_node:   # one more round from a node of --out, its ids after the last node there
+        fb = best_variant(ex.results(a.from_node), by='lcb')
+        if fb is None: sys.exit(f"--from: {a.from_node} has no ok result in {out}. Fix: name a trained node of this --out.")
+        sfts, k = {a.from_node: fb}, max(int(d.name[1:]) for d in (out/'nodes').iterdir() if d.name[1:].isdigit())
+    for rnd in range(1 if a.from_node else a.rounds):
         src = max(sfts, key=lambda n: sfts[n].val.lcb)
         sb, ps = sfts[src], plans(src)
         for o in [o for o in a.objectives.split(',') if o]:
             k += 1
-            nid, key = f'n{k}', o if rnd == 0 else f'{o}_from_{src}'
+            nid, key = f'n{k}', o if rnd == 0 and not a.from_node else f'{o}_from_{src}' + (f'_lr{a.lr_scale:g}x' if a.from_node else '')
             r = node(nid, ps[o])[0]
             res[key] = line(r) | {'node': nid, 'from': src}
             if o == 'dpo': res[key]['pairs'] = pair_notes(out, src)

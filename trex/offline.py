@@ -270,15 +270,18 @@ def candidates(self:OfflineResearcher, nid:str)->list:
 def _one(d, rec, v)->str: return plan_key(Plan(direction=d, recipe=rec, variants=[v]))
 
 def trained_keys(tree, nid)->set:
-    "The (recipe, config) pairs `nid` and its ancestors trained: a child's variant that repeats one retrains (on the CPU to the digit) a result the path holds."
-    return {_one(n.plan.direction, n.plan.recipe, v) for n in tree.path(nid) for v in n.plan.variants}
+    "The (recipe, config) pairs that `nid`, its ancestors and its children trained or will: a new child's variant that repeats one retrains (on the CPU to the digit) a result the tree holds."
+    return {_one(n.plan.direction, n.plan.recipe, v) for n in tree.path(nid) + tree.children(nid) for v in n.plan.variants}
+
+def _what(d, g, rec)->str: return json.dumps([d, g, rec], sort_keys=True, default=str)
 
 @patch
 def plan(self:OfflineResearcher, nid:str)->Plan:
-    "A plan for a child of `nid`, from its diagnosis: not a repeat of a plan tried from `nid`, no variant that `nid` or an ancestor trained."
+    "A plan for a child of `nid`, from its diagnosis: not a repeat of a plan tried from `nid`, no variant that `nid`, an ancestor or a sibling trained."
     if self.tree is None:
         raise TrexError("plan: the offline Researcher has no tree. Fix: OfflineResearcher(task, tree=...).")
     seen, done = seen_keys(self.tree, nid), trained_keys(self.tree, nid)
+    tried = {_what(o.plan.direction, o.plan.goal, o.plan.recipe) for o in self.tree.children(nid)}   # a candidate is used once a node
     cands = self.candidates(nid)
     for i in range(len(cands) + 20):
         d,g,why,rec,cfg,axis = cands[i] if i < len(cands) else cands[-1-((i-len(cands)) % 4)]
@@ -287,8 +290,9 @@ def plan(self:OfflineResearcher, nid:str)->Plan:
             rng = random.Random(self.seed*1000 + i)
             ms = tuple(sorted(rng.sample((0.25, 0.5, 0.75, 1.5, 2, 3, 4), self.n_variants)))
             axis = axis if axis in ('lr', 'epochs', 'rank') else 'lr'
+        elif _what(d, g, rec) in tried: continue
         vs = [v for v in variants_around(cfg, axis, self.seed, ms, self.n_variants + 2) if _one(d, rec, v) not in done][:self.n_variants]
-        if not vs: continue   # every variant would train again what nid or an ancestor trained
+        if not vs: continue   # every variant would train again what the path or a sibling trained
         p = Plan(direction=d, goal=g, rationale=why, recipe=rec, variants=vs)
         if plan_key(p) not in seen: return p
     raise TrexError(f"plan: no new plan left to propose from {nid}. Fix: expand another node.")

@@ -64,3 +64,17 @@ def test_search_vs_default_smoke(tmp_path, capsys):
     assert 0.5*runs['uct']['tokens'] <= runs['default']['tokens'] <= 2*runs['uct']['tokens'], (runs['default']['tokens'], runs['uct']['tokens'])
     assert '| trex uct |' in txt and '| default |' in txt and 'Across 1 seed(s)' in txt
     assert json.loads((tmp_path/'r.json').read_text())['args']['model'] == 'tiny'
+
+def test_merge_joins_seeds_from_several_runs(tmp_path, capsys):
+    "One process a seed (`--first-seed`), then `--merge`: the across-seeds table with each policy's mean difference to the default and its spread."
+    def run(seed, uct, default):
+        r = lambda t, tok: dict(test=t, tokens=tok)
+        return dict(args={}, seeds=[dict(seed=seed, runs=dict(base=r(0.45, 0), default=r(default, 40000), uct=r(uct, 41000), random=r(0.8, 39000)))])
+    fs = []
+    for seed, uct, d in ((0, 0.82, 0.83), (1, 0.86, 0.82)):
+        fs.append(tmp_path/f's{seed}.json'); fs[-1].write_text(json.dumps(run(seed, uct, d)))
+    allr = _bench().main(['--merge', *map(str, fs)])
+    txt = capsys.readouterr().out
+    assert [s['seed'] for s in allr] == [0, 1] and '2 seed(s) from 2 file(s)' in txt
+    assert '| uct | 0.840 | 0.820 - 0.860 | 41,000 | +0.015 ± 0.035 |' in txt   # (-0.01, +0.04): mean +0.015, sd 0.035
+    assert '| random |' in txt and '| greedy |' not in txt                     # only the policies every run has

@@ -141,7 +141,8 @@ WHEN = dict(
     sft="supervised fine-tuning on the formatted rows (the default): learns the answers and their format; start here, and stay while its rounds still gain.",
     dpo=("preference optimisation (TRL's DPO) on {prompt, chosen, rejected} rows: add a {'op': 'preference_pairs', 'node': '<a trained node>'} step "
          "(that node's wrong answers on training rows become the rejected ones) and set init_from to the same node. Fits when a trained node gives "
-         "well-formed but wrong answers and SFT has stopped gaining. Knob: beta (higher stays closer to the starting adapter)."),
+         "well-formed but wrong answers and SFT has stopped gaining. Knobs: beta (higher stays closer to the starting adapter); learning_rate well below SFT's "
+         "(on mini_order a twentieth of it gained, half of it collapsed the answers)."),
     grpo=("reinforcement learning (TRL's GRPO) with the task's own scorer as the reward of sampled completions, plus format_weight x a format reward. "
           "Fits when answers can be checked (an exact order, a label, chemical constraints) and a trained node (init_from) already gets some right, "
           "so that sampled answers differ in reward (an always-wrong model learns nothing). Knobs: num_generations (the group; micro_batch*grad_accum "

@@ -14,13 +14,15 @@ def test_plans_distinct_and_valid(tmp_path, name):
     tree.add(Plan(direction='baseline'), status='approved')
     tree.record('n0', [VariantResult(variant='base', val=Metric(name=task.primary_metric, value=0.2))])
     tree.update('n0', report=Report(causes=[Cause(cause='format', count=10)]))
-    off, keys = OfflineResearcher(task, tree, seed=3), set()
-    for i in range(10):
+    off, keys, cfgs = OfflineResearcher(task, tree, seed=3), set(), set()
+    for i in range(9):   # nine children of one node: the variant ladders (learning rate, epochs, rank) hold about that many plans of three new variants
         p = off.plan('n0')
         Recipe(p.recipe)                                              # the Executor accepts the recipe
         plan_schema(task, {k: 'x' for k in keys}).model_validate(p.model_dump())   # 3-5 variants, known pools, no repeat
         assert plan_key(p) not in keys
-        keys.add(plan_key(p)); tree.add(p, parent='n0')
+        new = {(str(p.recipe), v.config.model_dump_json()) for v in p.variants}
+        assert not new & cfgs, f"plan {i} retrains a sibling's variant"
+        keys.add(plan_key(p)); cfgs |= new; tree.add(p, parent='n0')
     assert [c.plan for c in tree.children('n0')][1].direction in ('refine_data', 'fix_format')
 
 def test_deterministic(tmp_path):

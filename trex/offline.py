@@ -11,8 +11,8 @@ from trex.researcher import *
 from trex.search import say_once
 
 # %% auto #0
-__all__ = ['FIXES', 'OfflineResearcher', 'drop_pools', 'longer', 'variants_around', 'separated', 'sft_plateau', 'switch_plans',
-           'by_insights', 'a_train_row', 'trained_keys']
+__all__ = ['FIXES', 'TOP_UP', 'OfflineResearcher', 'drop_pools', 'longer', 'variants_around', 'separated', 'sft_plateau',
+           'switch_plans', 'by_insights', 'a_train_row', 'trained_keys']
 
 # %% ../nbs/21a_offline.ipynb #f2082579
 class OfflineResearcher(Researcher):
@@ -269,6 +269,8 @@ def candidates(self:OfflineResearcher, nid:str)->list:
 # %% ../nbs/21a_offline.ipynb #7caa7066
 def _one(d, rec, v)->str: return plan_key(Plan(direction=d, recipe=rec, variants=[v]))
 
+TOP_UP = (0.75, 1.5, 0.375, 3, 6, 0.125)   # learning-rate multipliers that fill a plan whose own variants were trained already
+
 def trained_keys(tree, nid)->set:
     "The (recipe, config) pairs that `nid`, its ancestors and its children trained or will: a new child's variant that repeats one retrains (on the CPU to the digit) a result the tree holds."
     return {_one(n.plan.direction, n.plan.recipe, v) for n in tree.path(nid) + tree.children(nid) for v in n.plan.variants}
@@ -282,8 +284,8 @@ def plan(self:OfflineResearcher, nid:str)->Plan:
         raise TrexError("plan: the offline Researcher has no tree. Fix: OfflineResearcher(task, tree=...).")
     seen, done = seen_keys(self.tree, nid), trained_keys(self.tree, nid)
     tried = {_what(o.plan.direction, o.plan.goal, o.plan.recipe) for o in self.tree.children(nid)}   # a candidate is used once a node
-    cands = self.candidates(nid)
-    for i in range(len(cands) + 20):
+    cands, short = self.candidates(nid), None
+    for i in range(len(cands) + 60):
         d,g,why,rec,cfg,axis = cands[i] if i < len(cands) else cands[-1-((i-len(cands)) % 4)]
         ms = None
         if i >= len(cands):   # all used: perturb the multipliers, deterministically
@@ -291,10 +293,15 @@ def plan(self:OfflineResearcher, nid:str)->Plan:
             ms = tuple(sorted(rng.sample((0.25, 0.5, 0.75, 1.5, 2, 3, 4), self.n_variants)))
             axis = axis if axis in ('lr', 'epochs', 'rank') else 'lr'
         elif _what(d, g, rec) in tried: continue
-        vs = [v for v in variants_around(cfg, axis, self.seed, ms, self.n_variants + 2) if _one(d, rec, v) not in done][:self.n_variants]
+        vs = [v for v in variants_around(cfg, axis, self.seed, ms, self.n_variants + 2) if _one(d, rec, v) not in done]
         if not vs: continue   # every variant would train again what the path or a sibling trained
-        p = Plan(direction=d, goal=g, rationale=why, recipe=rec, variants=vs)
-        if plan_key(p) not in seen: return p
+        if len(vs) < self.n_variants:   # topped up with other learning rates: a round trains as many variants as asked
+            vs += [v for v in variants_around(cfg, 'lr', self.seed, TOP_UP, len(TOP_UP)) if _one(d, rec, v) not in done and all(v.config != u.config for u in vs)]
+        p = Plan(direction=d, goal=g, rationale=why, recipe=rec, variants=vs[:self.n_variants])
+        if plan_key(p) in seen: continue
+        if len(p.variants) == self.n_variants: return p
+        short = short or p   # fewer variants than asked: proposed only when no full plan is left
+    if short is not None: return short
     raise TrexError(f"plan: no new plan left to propose from {nid}. Fix: expand another node.")
 
 # %% ../nbs/21a_offline.ipynb #1c99b58d

@@ -271,7 +271,7 @@ def text_fields(self:MiniOrder, row): return [row['question'], *(row[k] for k in
 @patch
 def _score(self:MiniOrder, p, r, **kw):
     return make_score('accuracy', [float(a == b and b != '') for a, b in zip(p, r)],
-                      metrics=dict(pairwise_accuracy=float(np.mean([order_pairs(a, b) for a, b in zip(p, r)]))), **{'interval': 'wilson', **kw})
+                      metrics=dict(pairwise_accuracy=float(np.mean([order_pairs(a, b) for a, b in zip(p, r)]))), **{'interval': self.interval, **kw})
 
 # %% ../nbs/ftbench_nbs/03_mini.ipynb #ae67d2cd
 _BODY = ['knee', 'back', 'shoulder', 'ankle', 'wrist', 'hip', 'neck', 'elbow', 'foot', 'jaw']

@@ -499,7 +499,7 @@ def text_fields(self:EconLogicQA, row): return [row['Question'], *(row[k] for k 
 def _score(self:EconLogicQA, p, r, **kw):
     import numpy as np
     s = make_score('accuracy', [float(a == b) for a, b in zip(p, r)],
-                   metrics=dict(pairwise_accuracy=float(np.mean([pairwise(a, b) for a, b in zip(p, r)]))), **{'interval': 'wilson', **kw})
+                   metrics=dict(pairwise_accuracy=float(np.mean([pairwise(a, b) for a, b in zip(p, r)]))), **{'interval': self.interval, **kw})
     return with_abstentions(s, [not x for x in p])
 
 # %% ../nbs/ftbench_nbs/02_suite.ipynb #075d7c51

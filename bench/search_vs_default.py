@@ -14,7 +14,9 @@ both drawing from the same train split: a seeded sample of 2,000 of SST-2's 66,4
 CPU run does not tokenize all of them for a few hundred steps; all trained by trex's Executor (the same trainer and
 evaluation for everyone). Validation scores are trex's own (the Executor's, `--eval-limit` rows, Wilson 95% intervals); the test scores come from `ftbench.hf.evaluate_model` on
 `--test-limit` rows of the held-out test split for the model each system returns (trex: `tree.best()`'s adapter).
-Compute is the training tokens (non-padding) each system used.
+Compute is the training tokens (non-padding) each system used; "the returned model's" are those its adapter saw (the
+default: all; trex: the returned node's variant and the adapters it continued along `init_from`, the rest went to variants
+it did not return).
 
     python bench/search_vs_default.py --model smollm2 --seeds 1 --rounds 3 --variants 2 --steps 24
     python bench/search_vs_default.py --model tiny --rounds 2 --variants 1 --steps 2 --eval-limit 8 --test-limit 8   # a smoke run
@@ -54,6 +56,19 @@ def node_line(tree, n)->dict:
     b = best_variant(n.results, by=tree.reward.read)
     return dict(node=n.id, variant=b.variant, val=b.val.value, val_ci=[b.val.ci_low, b.val.ci_high], plan=n.plan.summary)
 
+def model_tokens(tree, n)->int:
+    "Training tokens the model at `n` saw: its credited variant's and, along `init_from`, those of the adapters it continued."
+    from trex.schema import best_variant
+    out, seen = 0, set()
+    while n is not None and n.plan.variants and n.id not in seen:
+        seen.add(n.id)
+        r = best_variant(n.results, need='adapter') if n.results else None   # the adapter a child continues (Executor.adapter's choice)
+        if r is None: break
+        out += r.tokens or 0
+        init = next((v.config.init_from for v in n.plan.variants if v.name == r.variant), None)
+        n = tree.nodes.get(init) if init else None
+    return out
+
 def trex_prefix(a, task, model, seed, out:Path)->Path:
     "The first round, the same for every policy (the root is the only node to expand): run once, copied for each policy."
     from trex.session import Session
@@ -78,7 +93,7 @@ def trex_policy(a, p:str, pre:Path, out:Path)->tuple:
     while s.step() is not None: pass
     b = s.tree.best()
     r = dict(best=node_line(s.tree, b), adapter=s.executor.adapter(b.id) if b.parent is not None else None,
-             tokens=tokens(s.tree), nodes=len(s.tree), wall_s=round(time.time() - t0), tree=str(s.tree))
+             tokens=tokens(s.tree), model_tokens=model_tokens(s.tree, b), nodes=len(s.tree), wall_s=round(time.time() - t0), tree=str(s.tree))
     base = dict(best=node_line(s.tree, s.tree.root), adapter=None, tokens=0)
     s.tree.close()
     return r, base
@@ -111,10 +126,10 @@ def test_scores(a, task, model, systems:dict, out:Path):
         r.update(done[key])
 
 def row_md(name, r)->str:
-    if 'best' not in r: return f"| {name} | failed: {r.get('error', '')[:60]} | | {r.get('tokens', 0):,} |"
+    if 'best' not in r: return f"| {name} | failed: {r.get('error', '')[:60]} | | {r.get('tokens', 0):,} | | |"
     b = r['best']
     return (f"| {name} | {b['val']:.3f} [{b['val_ci'][0]:.3f}, {b['val_ci'][1]:.3f}] | {r['test']:.3f} [{r['test_ci'][0]:.3f}, {r['test_ci'][1]:.3f}] "
-            f"| {r['tokens']:,} | {b['node']} {b['variant']} |")
+            f"| {r['tokens']:,} | {r.get('model_tokens', r['tokens']):,} | {b['node']} {b['variant']} |")
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -151,7 +166,7 @@ def main(argv=None):
             (out/'runs.json').write_text(json.dumps(runs, default=str))
             test_scores(a, task, a.model, runs, out)
             print(f"\n## seed {seed}, {i + 1} of {len(a.policies)} policies ({time.time() - t0:.0f} s so far)\n\n"
-                  "| system | validation [95% CI] | test [95% CI] | training tokens | returned |\n|---|---|---|---|---|")
+                  "| system | validation [95% CI] | test [95% CI] | training tokens | the returned model's | returned |\n|---|---|---|---|---|---|")
             for name in ['base', 'default'] + a.policies[:i + 1]: print(row_md(name if name in ('base', 'default') else f'trex {name}', runs[name]))
             sys.stdout.flush()
             if a.json: Path(a.json).write_text(json.dumps(dict(args=vars(a), seeds=allr), indent=1, default=str))
@@ -184,13 +199,14 @@ def summary(a, allr):
     "Across seeds: mean test score per system, its spread, and trex minus the default per policy."
     names = ['base', 'default'] + a.policies
     print(f"\n## Across {len(allr)} seed(s): test accuracy (mean, and min-max over seeds); difference to the default per seed")
-    print("\n| system | test mean | min - max | training tokens (mean) | minus default (mean ± sd) |\n|---|---|---|---|---|")
+    print("\n| system | test mean | min - max | training tokens (mean) | the returned model's (mean) | minus default (mean ± sd) |\n|---|---|---|---|---|---|")
     for nm in names:
         xs = [s['runs'][nm].get('test') for s in allr]
-        if None in xs: print(f"| {nm} | n/a | | | |"); continue
+        if None in xs: print(f"| {nm} | n/a | | | | |"); continue
         d = [s['runs'][nm]['test'] - s['runs']['default']['test'] for s in allr if s['runs']['default'].get('test') is not None]
         sd = f" ± {np.std(d, ddof=1):.3f}" if len(d) > 1 else ''
-        print(f"| {nm} | {np.mean(xs):.3f} | {min(xs):.3f} - {max(xs):.3f} | {int(np.mean([s['runs'][nm]['tokens'] for s in allr])):,} | "
+        own = int(np.mean([s['runs'][nm].get('model_tokens', s['runs'][nm]['tokens']) for s in allr]))
+        print(f"| {nm} | {np.mean(xs):.3f} | {min(xs):.3f} - {max(xs):.3f} | {int(np.mean([s['runs'][nm]['tokens'] for s in allr])):,} | {own:,} | "
               + (f"{np.mean(d):+.3f}{sd} |" if d and nm != 'default' else ' |'))
 
 if __name__ == '__main__':

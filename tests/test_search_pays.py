@@ -76,5 +76,23 @@ def test_merge_joins_seeds_from_several_runs(tmp_path, capsys):
     allr = _bench().main(['--merge', *map(str, fs)])
     txt = capsys.readouterr().out
     assert [s['seed'] for s in allr] == [0, 1] and '2 seed(s) from 2 file(s)' in txt
-    assert '| uct | 0.840 | 0.820 - 0.860 | 41,000 | +0.015 ± 0.035 |' in txt   # (-0.01, +0.04): mean +0.015, sd 0.035
+    assert '| uct | 0.840 | 0.820 - 0.860 | 41,000 | 41,000 | +0.015 ± 0.035 |' in txt   # (-0.01, +0.04): mean +0.015, sd 0.035
     assert '| random |' in txt and '| greedy |' not in txt                     # only the policies every run has
+
+def test_model_tokens_follow_init_from(tmp_path):
+    "The returned model's tokens: its variant's, plus those of the adapters it continued (init_from), not its siblings'."
+    from trex.schema import TrainConfig
+    t = SearchTree.open(tmp_path/'t')
+    t.record(t.add(Plan(direction='baseline'), status='approved').id, [acc('base', 100, 200)])
+    def node(parent, toks, init=None):
+        vs = [Variant(name=f'v{i}', config=TrainConfig(init_from=init)) for i in range(len(toks))]
+        n = t.add(Plan(direction='tune_hyperparameters', variants=vs), parent=parent, status='approved')
+        rs = [acc(v.name, 120 + 10*i, 200).model_copy(update=dict(tokens=k, artifacts={'adapter': f'{n.id}/{v.name}'})) for i,(v,k) in enumerate(zip(vs, toks))]
+        t.record(n.id, rs)
+        return n
+    n1 = node('n0', [1000, 700])              # v1 is n1's best (130/200): 700 tokens
+    n2 = node(n1.id, [300, 400], init='n1')   # v1 again: 400 more on top of n1's v1
+    n3 = node('n0', [5000])
+    m = _bench()
+    assert (m.model_tokens(t, t['n0']), m.model_tokens(t, t[n1.id]), m.model_tokens(t, t[n2.id]), m.model_tokens(t, t[n3.id])) == (0, 700, 1100, 5000)
+    assert m.tokens(t) == 1000 + 700 + 300 + 400 + 5000

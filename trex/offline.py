@@ -12,7 +12,7 @@ from trex.search import say_once
 
 # %% auto #0
 __all__ = ['FIXES', 'TOP_UP', 'OfflineResearcher', 'drop_pools', 'longer', 'variants_around', 'separated', 'sft_plateau',
-           'switch_plans', 'by_insights', 'a_train_row', 'trained_keys']
+           'switch_plans', 'by_insights', 'a_train_row', 'continue_candidates', 'trained_keys']
 
 # %% ../nbs/21a_offline.ipynb #f2082579
 class OfflineResearcher(Researcher):
@@ -249,6 +249,16 @@ def _fix_candidates(task, cs:dict, rec:list, cfg:TrainConfig)->list:
         out.append(('tune_hyperparameters', f"tune {axis} around the best configuration", why, None, None, axis))
     return out
 
+# %% ../nbs/21a_offline.ipynb #c0a1e7f2
+def continue_candidates(tree, n, cs:dict, rec:list, cfg:TrainConfig)->list:
+    "Training on from `n`'s adapter with its best config, when `n` is an SFT node that gained over its parent and shows no overfitting or failure."
+    par = tree.nodes.get(n.parent)
+    if not _sft(n) or n.score is None or 'overfitting' in cs or 'failed' in cs: return []
+    if par is not None and par.score is not None and (n.score < par.score if n.best_result.val.higher_is_better else n.score > par.score): return []
+    why = f"{n.id} ({n.score:.3f}) " + (f"gained over {par.id} ({par.score:.3f})" if par is not None and par.score is not None else 'trained') + '; its adapter trains on'
+    return [('change_training', f"continue training {n.id}'s adapter", why, None, cfg.model_copy(update=dict(init_from=n.id)))]
+
+
 # %% ../nbs/21a_offline.ipynb #9c5fc55f
 def _cand(rec, cfg, d, g, why, r=None, c=None, axis='lr')->tuple:
     "A candidate (direction, goal, rationale, recipe, config, axis), the parent's `rec` and `cfg` where none is given."
@@ -263,7 +273,9 @@ def candidates(self:OfflineResearcher, nid:str)->list:
     rec = n.plan.recipe if n.plan.variants else [{'op': 'source', 'split': 'train'}]
     cfg = best_config(n) if n.plan.variants else self.config
     out = [_cand(rec, cfg, *o) for o in self._repair_candidates(n, cs, rec, cfg)]
-    out += [_cand(rec, cfg, *o) for o in _fix_candidates(self.task, cs, rec, cfg)]
+    fx = [_cand(rec, cfg, *o) for o in _fix_candidates(self.task, cs, rec, cfg)]
+    k = next(i for i,o in enumerate(fx) if o[0] == 'tune_hyperparameters')   # training on comes after the fixes, before the tuning
+    out += fx[:k] + [_cand(rec, cfg, *o) for o in continue_candidates(self.tree, n, cs, rec, cfg)] + fx[k:]
     return by_insights(out, self.insights)
 
 # %% ../nbs/21a_offline.ipynb #7caa7066

@@ -447,7 +447,9 @@ off topic; mismatched: targets that do not fit their inputs):
   A format step is added at the end when the recipe has none (the task's own prompt format). At most \
 {max_rows:,} rows reach training in one round.
 - variants: {n_variants} training configurations run side by side, each with a short unique name \
-(letters, digits, _ . -) and the config fields that differ from the defaults. Config fields and their defaults: {config_fields}.
+(letters, digits, _ . -) and the config fields that differ from the defaults. Config fields and their defaults: {config_fields}. \
+`init_from` set to the id of a node that trained an adapter (in the memory above; not a baseline) continues that adapter \
+instead of starting from the base model, so that training adds up along a path; unset, a variant starts afresh.
   Training objectives (a variant's `objective`, independent of LoRA/QLoRA):
 {objectives}
   {parent_config}

@@ -62,7 +62,7 @@ def model_tokens(tree, n)->int:
     out, seen = 0, set()
     while n is not None and n.plan.variants and n.id not in seen:
         seen.add(n.id)
-        r = best_variant(n.results, need='adapter') if n.results else None   # the adapter a child continues (Executor.adapter's choice)
+        r = best_variant(n.results, need='adapter')   # the adapter a child continues (Executor.adapter's choice)
         if r is None: break
         out += r.tokens or 0
         init = next((v.config.init_from for v in n.plan.variants if v.name == r.variant), None)

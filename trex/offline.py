@@ -250,11 +250,11 @@ def _fix_candidates(task, cs:dict, rec:list, cfg:TrainConfig)->list:
     return out
 
 # %% ../nbs/21a_offline.ipynb #c0a1e7f2
-def continue_candidates(tree, n, cs:dict, rec:list, cfg:TrainConfig)->list:
+def continue_candidates(tree, n, cs:dict, cfg:TrainConfig)->list:
     "Training on from `n`'s adapter with its best config, when `n` is an SFT node that gained over its parent and shows no overfitting or failure."
     par = tree.nodes.get(n.parent)
     if not _sft(n) or n.score is None or 'overfitting' in cs or 'failed' in cs: return []
-    if par is not None and par.score is not None and (n.score < par.score if n.best_result.val.higher_is_better else n.score > par.score): return []
+    if par is not None and par.best_result is not None and n.best_result.val.key < par.best_result.val.key: return []   # below its parent (key: higher is better)
     why = f"{n.id} ({n.score:.3f}) " + (f"gained over {par.id} ({par.score:.3f})" if par is not None and par.score is not None else 'trained') + '; its adapter trains on'
     return [('change_training', f"continue training {n.id}'s adapter", why, None, cfg.model_copy(update=dict(init_from=n.id)))]
 
@@ -275,7 +275,7 @@ def candidates(self:OfflineResearcher, nid:str)->list:
     out = [_cand(rec, cfg, *o) for o in self._repair_candidates(n, cs, rec, cfg)]
     fx = [_cand(rec, cfg, *o) for o in _fix_candidates(self.task, cs, rec, cfg)]
     k = next(i for i,o in enumerate(fx) if o[0] == 'tune_hyperparameters')   # training on comes after the fixes, before the tuning
-    out += fx[:k] + [_cand(rec, cfg, *o) for o in continue_candidates(self.tree, n, cs, rec, cfg)] + fx[k:]
+    out += fx[:k] + [_cand(rec, cfg, *o) for o in continue_candidates(self.tree, n, cs, cfg)] + fx[k:]
     return by_insights(out, self.insights)
 
 # %% ../nbs/21a_offline.ipynb #7caa7066

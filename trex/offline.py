@@ -11,8 +11,8 @@ from trex.researcher import *
 from trex.search import say_once
 
 # %% auto #0
-__all__ = ['FIXES', 'TOP_UP', 'OfflineResearcher', 'drop_pools', 'longer', 'variants_around', 'separated', 'sft_plateau',
-           'switch_plans', 'by_insights', 'a_train_row', 'continue_candidates', 'trained_keys']
+__all__ = ['FIXES', 'TUNE_AXES', 'TOP_UP', 'OfflineResearcher', 'drop_pools', 'longer', 'variants_around', 'separated',
+           'sft_plateau', 'switch_plans', 'by_insights', 'a_train_row', 'continue_candidates', 'trained_keys']
 
 # %% ../nbs/21a_offline.ipynb #f2082579
 class OfflineResearcher(Researcher):
@@ -226,7 +226,7 @@ def _repair_candidates(self:OfflineResearcher, n, cs:dict, rec:list, cfg:TrainCo
 
 # %% ../nbs/21a_offline.ipynb #e5ba2ddf
 def _fix_candidates(task, cs:dict, rec:list, cfg:TrainConfig)->list:
-    "The fixes for the causes `cs` (format, truncation, imbalance, over- and underfitting), then the tuning candidates."
+    "The fixes for the causes `cs` (format, truncation, imbalance, over- and underfitting)."
     out = []
     if 'format' in cs and (f := _fmt_filter(task, rec)) is not None:
         out.append(('fix_format', 'teach the answer format: targets filtered to it, trained longer',
@@ -244,10 +244,14 @@ def _fix_candidates(task, cs:dict, rec:list, cfg:TrainConfig)->list:
     if 'underfitting' in cs:
         why = cs['underfitting'].examples[0]
         out.append(('change_training', 'more capacity and training', why, None, None, 'capacity'))
-    why = 'the diagnosis names no fix that is left to try'
-    for axis in ('lr', 'epochs', 'rank', 'capacity'):
-        out.append(('tune_hyperparameters', f"tune {axis} around the best configuration", why, None, None, axis))
     return out
+
+TUNE_AXES = ('lr', 'epochs', 'rank', 'capacity')   # the tuning candidates' axes, in order; `plan` cycles through them once every candidate is used
+
+def _tune_candidates()->list:
+    "The tuning candidates, one an axis: what is left when the diagnosis names no fix."
+    why = 'the diagnosis names no fix that is left to try'
+    return [('tune_hyperparameters', f"tune {axis} around the best configuration", why, None, None, axis) for axis in TUNE_AXES]
 
 # %% ../nbs/21a_offline.ipynb #c0a1e7f2
 def continue_candidates(tree, n, cs:dict, cfg:TrainConfig)->list:
@@ -273,9 +277,7 @@ def candidates(self:OfflineResearcher, nid:str)->list:
     rec = n.plan.recipe if n.plan.variants else [{'op': 'source', 'split': 'train'}]
     cfg = best_config(n) if n.plan.variants else self.config
     out = [_cand(rec, cfg, *o) for o in self._repair_candidates(n, cs, rec, cfg)]
-    fx = [_cand(rec, cfg, *o) for o in _fix_candidates(self.task, cs, rec, cfg)]
-    k = next(i for i,o in enumerate(fx) if o[0] == 'tune_hyperparameters')   # training on comes after the fixes, before the tuning
-    out += fx[:k] + [_cand(rec, cfg, *o) for o in continue_candidates(self.tree, n, cs, cfg)] + fx[k:]
+    out += [_cand(rec, cfg, *o) for o in _fix_candidates(self.task, cs, rec, cfg) + continue_candidates(self.tree, n, cs, cfg) + _tune_candidates()]   # training on comes after the fixes, before the tuning
     return by_insights(out, self.insights)
 
 # %% ../nbs/21a_offline.ipynb #7caa7066
@@ -298,7 +300,7 @@ def plan(self:OfflineResearcher, nid:str)->Plan:
     tried = {_what(o.plan.direction, o.plan.goal, o.plan.recipe) for o in self.tree.children(nid)}   # a candidate is used once a node
     cands, short = self.candidates(nid), None
     for i in range(len(cands) + 60):
-        d,g,why,rec,cfg,axis = cands[i] if i < len(cands) else cands[-1-((i-len(cands)) % 4)]
+        d,g,why,rec,cfg,axis = cands[i] if i < len(cands) else cands[-1-((i-len(cands)) % len(TUNE_AXES))]
         ms = None
         if i >= len(cands):   # all used: perturb the multipliers, deterministically
             rng = random.Random(self.seed*1000 + i)
